@@ -1,0 +1,1 @@
+"""HTTP routes. These are yours: add routers here and include them in `router.py`."""

@@ -1,0 +1,1 @@
+"""Persistence: async SQLAlchemy engine, models and Alembic migrations."""

@@ -1,0 +1,1 @@
+"""Logging and monitoring: request ids, access records, security events and metrics."""

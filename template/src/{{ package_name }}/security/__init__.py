@@ -1,0 +1,1 @@
+"""Security layers: transport, headers, request bodies, authentication, rate limiting."""

@@ -1,0 +1,304 @@
+"""End to end: the default service, installed with uv, configured and served for production.
+
+Talks real HTTP to `<slug> serve`. Plain HTTP comes straight from the client; "HTTPS" is what
+a TLS-terminating proxy on 127.0.0.1 (a trusted proxy by default) reports with
+`X-Forwarded-Proto: https`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support import clean_env, render, run, uv_bin
+from tests.variants import BASE_DATA
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("production")]
+
+SLUG = "secure-service"
+PASSWORD = "correct horse battery staple 42"
+HTTPS = {"X-Forwarded-Proto": "https"}
+PROBLEM = "application/problem+json"
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-resource-policy": "same-origin",
+    "cache-control": "no-store",
+}
+
+
+@dataclass(frozen=True)
+class Installed:
+    root: Path
+    env: dict[str, str]
+
+    def cli(self, *args: str, check: bool = True, input_text: str | None = None,
+            env: dict[str, str] | None = None, timeout: float = 60
+            ) -> subprocess.CompletedProcess[str]:
+        return run(
+            [self.root / ".venv" / "bin" / SLUG, *args],
+            self.root,
+            env=env or self.env,
+            check=check,
+            input_text=input_text,
+            timeout=timeout,
+        )
+
+
+@pytest.fixture(scope="module")
+def installed(template_src: Path, tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    base = tmp_path_factory.mktemp("production")
+    root = render(template_src, base / "service", BASE_DATA)
+    (root / ".env").unlink()  # production hosts have no .env: settings come from the env
+    run([uv_bin(), "sync"], root, env=clean_env(UV_PYTHON=BASE_DATA["python_version"]),
+        timeout=900)
+    env = clean_env(
+        APP_ENV="production",
+        APP_JWT_SECRET=secrets.token_urlsafe(48),
+        APP_ALLOWED_HOSTS="localhost,127.0.0.1",
+        APP_DATABASE_URL=f"sqlite+aiosqlite:///{base / 'app.db'}",
+        APP_METRICS_TOKEN=secrets.token_urlsafe(32),
+        APP_SECRETS_DIR=str(base / "no-secrets-dir"),
+    )
+    return Installed(root, env)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(installed: Installed) -> Iterator[httpx.Client]:
+    installed.cli("migrate")
+    installed.cli(
+        "create-user", "alice", "--scope", "items:read", "--scope", "items:write",
+        "--password-stdin", input_text=PASSWORD + "\n",
+    )
+    port = free_port()
+    log = installed.root / "serve.log"
+    env = {**installed.env, "APP_HOST": "127.0.0.1", "APP_PORT": str(port)}
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [installed.root / ".venv" / "bin" / SLUG, "serve"],
+            cwd=installed.root, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"serve exited {process.returncode}:\n{log.read_text()}")
+                try:
+                    client.get("/health/live")
+                    break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline:
+                        pytest.fail(f"serve did not answer in 60 s:\n{log.read_text()}")
+                    time.sleep(0.2)
+            yield client
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+def login(client: httpx.Client, password: str = PASSWORD) -> httpx.Response:
+    return client.post(
+        "/api/v1/auth/token",
+        data={"username": "alice", "password": password},
+        headers=HTTPS,
+    )
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {**HTTPS, "Authorization": f"Bearer {token}"}
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    body: dict[str, object] = response.json()
+    assert body["status"] == status
+    assert {"type", "title", "detail", "request_id"} <= set(body)
+    return body
+
+
+def assert_hardened(response: httpx.Response, *, https: bool) -> None:
+    assert "server" not in response.headers
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers.get(name) == value, name
+    assert response.headers.get("permissions-policy")
+    assert response.headers.get("x-request-id")
+    if https:
+        assert response.headers["strict-transport-security"].startswith("max-age=63072000")
+    else:
+        assert "strict-transport-security" not in response.headers
+
+
+def test_health_answers_over_plain_http(server: httpx.Client) -> None:
+    response = server.get("/health/live")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert_hardened(response, https=False)
+
+
+def test_plain_http_never_reaches_the_api(server: httpx.Client) -> None:
+    response = server.get("/api/v1/me")
+    assert_problem(response, 403)
+    assert_hardened(response, https=False)
+
+
+def test_unknown_host_is_rejected(server: httpx.Client) -> None:
+    response = server.get("/health/live", headers={"Host": "evil.example"})
+    assert response.status_code == 400
+    assert "server" not in response.headers
+
+
+def test_wrong_password_and_missing_token_get_the_same_401(server: httpx.Client) -> None:
+    wrong = login(server, "not the password")
+    assert_problem(wrong, 401)
+    assert wrong.headers.get("www-authenticate", "").lower().startswith("bearer")
+    missing = server.get("/api/v1/me", headers=HTTPS)
+    assert_problem(missing, 401)
+    bad = server.get("/api/v1/me", headers=bearer("not-a-token"))
+    assert_problem(bad, 401)
+    assert missing.headers["www-authenticate"] == bad.headers["www-authenticate"]
+
+
+def test_token_flow_and_items_over_https(server: httpx.Client) -> None:
+    response = login(server)
+    assert response.status_code == 200, response.text
+    assert_hardened(response, https=True)
+    tokens = response.json()
+    assert tokens["token_type"] == "bearer"
+    assert tokens["expires_in"] > 0
+    auth = bearer(tokens["access_token"])
+
+    me = server.get("/api/v1/me", headers=auth)
+    assert me.status_code == 200
+    assert me.json()["subject"]
+    assert {"items:read", "items:write"} <= set(me.json()["scopes"])
+    assert_hardened(me, https=True)
+
+    created = server.post(
+        "/api/v1/items", json={"name": "first", "description": "hello"}, headers=auth
+    )
+    assert created.status_code == 201, created.text
+    item = created.json()
+    assert (item["name"], item["description"]) == ("first", "hello")
+    listed = server.get("/api/v1/items", headers=auth)
+    assert [entry["id"] for entry in listed.json()] == [item["id"]]
+    assert server.get(f"/api/v1/items/{item['id']}", headers=auth).json()["name"] == "first"
+
+    rejected = server.post(
+        "/api/v1/items", json={"name": "x", "owner": "mallory"}, headers=auth
+    )
+    body = assert_problem(rejected, 422)
+    assert "mallory" not in rejected.text, body
+    assert_problem(server.get("/api/v1/items?limit=101", headers=auth), 422)
+
+    deleted = server.delete(f"/api/v1/items/{item['id']}", headers=auth)
+    assert deleted.status_code == 204
+    assert_problem(server.get(f"/api/v1/items/{item['id']}", headers=auth), 404)
+
+
+def test_refresh_rotation_reuse_detection_and_logout(server: httpx.Client) -> None:
+    first = login(server).json()
+    second = server.post(
+        "/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}, headers=HTTPS
+    )
+    assert second.status_code == 200, second.text
+    rotated = second.json()
+    assert rotated["refresh_token"] != first["refresh_token"]
+    assert server.get("/api/v1/me", headers=bearer(rotated["access_token"])).status_code == 200
+
+    # Replaying the spent token revokes the whole family, the fresh token included.
+    replay = server.post(
+        "/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}, headers=HTTPS
+    )
+    assert_problem(replay, 401)
+    after = server.post(
+        "/api/v1/auth/refresh", json={"refresh_token": rotated["refresh_token"]}, headers=HTTPS
+    )
+    assert_problem(after, 401)
+
+    session = login(server).json()
+    out = server.post(
+        "/api/v1/auth/logout", json={"refresh_token": session["refresh_token"]}, headers=HTTPS
+    )
+    assert out.status_code == 204
+    assert_problem(
+        server.post(
+            "/api/v1/auth/refresh",
+            json={"refresh_token": session["refresh_token"]},
+            headers=HTTPS,
+        ),
+        401,
+    )
+
+
+def test_metrics_need_the_bearer_token(server: httpx.Client, installed: Installed) -> None:
+    assert server.get("/metrics", headers=HTTPS).status_code in {401, 403, 404}
+    wrong = server.get("/metrics", headers=bearer("wrong-token"))
+    assert wrong.status_code in {401, 403, 404}
+    response = server.get("/metrics", headers=bearer(installed.env["APP_METRICS_TOKEN"]))
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "# TYPE" in response.text
+
+
+def test_login_is_rate_limited(server: httpx.Client) -> None:
+    """Runs last in this module: it spends the login budget of 127.0.0.1."""
+    for _ in range(10):
+        response = login(server, "still not the password")
+        if response.status_code == 429:
+            break
+        assert response.status_code == 401
+    assert_problem(response, 429)
+    assert int(response.headers["retry-after"]) > 0
+    assert response.headers.get("x-ratelimit-limit")
+
+
+def test_check_passes_with_good_settings(installed: Installed) -> None:
+    result = installed.cli("check")
+    assert result.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "named"),
+    [
+        ("APP_JWT_SECRET", "Tq7short-Xz", "APP_JWT_SECRET"),
+        ("APP_ALLOWED_HOSTS", "*", "APP_ALLOWED_HOSTS"),
+        ("APP_FORWARDED_ALLOW_IPS", "*", "APP_FORWARDED_ALLOW_IPS"),
+        ("APP_METRICS_TOKEN", "Tq7short-Xz", "APP_METRICS_TOKEN"),
+    ],
+)
+def test_unsafe_production_settings_are_refused(
+    installed: Installed, setting: str, value: str, named: str
+) -> None:
+    env = {**installed.env, setting: value, "APP_PORT": str(free_port())}
+    for command in ("check", "serve"):
+        started = time.monotonic()
+        result = installed.cli(command, check=False, env=env, timeout=60)
+        output = result.stdout + result.stderr
+        assert result.returncode != 0, f"{command} accepted {setting}={value}:\n{output}"
+        assert time.monotonic() - started < 30
+        assert named in output
+        if value != "*":
+            assert value not in output, f"{command} printed the secret value"

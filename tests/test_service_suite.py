@@ -1,0 +1,40 @@
+"""Each variant's own test suite passes in its own uv environment, against real services."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.support import SERVICE_ENV_DEFAULTS, clean_env, python_available, render, run, uv_bin
+from tests.variants import VARIANTS, Variant
+
+SYNC_TIMEOUT = 900
+SUITE_TIMEOUT = 900
+
+
+def uv_env(variant: Variant, **extra: str) -> dict[str, str]:
+    # UV_CACHE_DIR is left alone: every render shares the user's uv cache.
+    return clean_env(UV_PYTHON=variant.python_version, UV_PYTHON_DOWNLOADS="never", **extra)
+
+
+@pytest.mark.variant
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.id)
+def test_rendered_suite_passes(template_src: Path, tmp_path: Path, variant: Variant) -> None:
+    if not python_available(variant.python_version):
+        pytest.skip(
+            f"Python {variant.python_version} is not installed here: rendered and linted only"
+        )
+    root = render(template_src, tmp_path / "service", variant.data)
+    run([uv_bin(), "sync"], root, env=uv_env(variant), timeout=SYNC_TIMEOUT)
+    services = {key: os.environ.get(key, value) for key, value in SERVICE_ENV_DEFAULTS.items()}
+    result = run(
+        [uv_bin(), "run", "--no-sync", "pytest", "-p", "no:cacheprovider"],
+        root,
+        env=uv_env(variant, REQUIRE_SERVICES="1", **services),
+        timeout=SUITE_TIMEOUT,
+    )
+    summary = result.stdout.strip().splitlines()[-1]
+    assert " passed" in summary, summary
