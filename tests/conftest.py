@@ -63,4 +63,3 @@ def rendered(
         return cache[variant.id]
 
     return get
-

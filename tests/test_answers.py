@@ -53,8 +53,16 @@ def test_bad_answer_fails_with_message_via_cli(
     destination = tmp_path / "service"
     data_args = [f"--data={key}={value}" for key, value in answers.items()]
     result = run(
-        [tool("copier"), "copy", "--trust", "--defaults", "--vcs-ref=HEAD", *data_args,
-         template_src, destination],
+        [
+            tool("copier"),
+            "copy",
+            "--trust",
+            "--defaults",
+            "--vcs-ref=HEAD",
+            *data_args,
+            template_src,
+            destination,
+        ],
         tmp_path,
         check=False,
     )
@@ -99,7 +107,20 @@ def test_answers_file_records_every_question(template_src: Path, tmp_path: Path)
     answers = yaml.safe_load((destination / ".copier-answers.yml").read_text())
     assert answers["jwt_algorithm"] == "HS256"
     assert set(answers) >= {
-        "project_name", "project_slug", "package_name", "description", "author_name",
-        "author_email", "python_version", "auth", "rate_limit_backend", "log_sink",
-        "database", "tls", "metrics", "ci", "dependency_bot", "docker",
+        "project_name",
+        "project_slug",
+        "package_name",
+        "description",
+        "author_name",
+        "author_email",
+        "python_version",
+        "auth",
+        "rate_limit_backend",
+        "log_sink",
+        "database",
+        "tls",
+        "metrics",
+        "ci",
+        "dependency_bot",
+        "docker",
     }

@@ -66,9 +66,7 @@ def test_hook_accepts_an_explicit_destination(tmp_path: Path) -> None:
     assert not (tmp_path / ".env").exists()
 
 
-def test_copy_creates_dotenv_and_a_second_copy_keeps_it(
-    template_src: Path, tmp_path: Path
-) -> None:
+def test_copy_creates_dotenv_and_a_second_copy_keeps_it(template_src: Path, tmp_path: Path) -> None:
     destination = render(template_src, tmp_path / "svc", BASE_DATA)
     dotenv = destination / ".env"
     before = dotenv.read_bytes()

@@ -43,9 +43,14 @@ class Installed:
     root: Path
     env: dict[str, str]
 
-    def cli(self, *args: str, check: bool = True, input_text: str | None = None,
-            env: dict[str, str] | None = None, timeout: float = 60
-            ) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self,
+        *args: str,
+        check: bool = True,
+        input_text: str | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 60,
+    ) -> subprocess.CompletedProcess[str]:
         return run(
             [self.root / ".venv" / "bin" / SLUG, *args],
             self.root,
@@ -61,8 +66,7 @@ def installed(template_src: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     base = tmp_path_factory.mktemp("production")
     root = render(template_src, base / "service", BASE_DATA)
     (root / ".env").unlink()  # production hosts have no .env: settings come from the env
-    run([uv_bin(), "sync"], root, env=clean_env(UV_PYTHON=BASE_DATA["python_version"]),
-        timeout=900)
+    run([uv_bin(), "sync"], root, env=clean_env(UV_PYTHON=BASE_DATA["python_version"]), timeout=900)
     env = clean_env(
         APP_ENV="production",
         APP_JWT_SECRET=secrets.token_urlsafe(48),
@@ -84,8 +88,14 @@ def free_port() -> int:
 def server(installed: Installed) -> Iterator[httpx.Client]:
     installed.cli("migrate")
     installed.cli(
-        "create-user", "alice", "--scope", "items:read", "--scope", "items:write",
-        "--password-stdin", input_text=PASSWORD + "\n",
+        "create-user",
+        "alice",
+        "--scope",
+        "items:read",
+        "--scope",
+        "items:write",
+        "--password-stdin",
+        input_text=PASSWORD + "\n",
     )
     port = free_port()
     log = installed.root / "serve.log"
@@ -93,7 +103,10 @@ def server(installed: Installed) -> Iterator[httpx.Client]:
     with log.open("w") as output:
         process = subprocess.Popen(
             [installed.root / ".venv" / "bin" / SLUG, "serve"],
-            cwd=installed.root, env=env, stdout=output, stderr=subprocess.STDOUT,
+            cwd=installed.root,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
@@ -206,9 +219,7 @@ def test_token_flow_and_items_over_https(server: httpx.Client) -> None:
     assert [entry["id"] for entry in listed.json()] == [item["id"]]
     assert server.get(f"/api/v1/items/{item['id']}", headers=auth).json()["name"] == "first"
 
-    rejected = server.post(
-        "/api/v1/items", json={"name": "x", "owner": "mallory"}, headers=auth
-    )
+    rejected = server.post("/api/v1/items", json={"name": "x", "owner": "mallory"}, headers=auth)
     body = assert_problem(rejected, 422)
     assert "mallory" not in rejected.text, body
     assert_problem(server.get("/api/v1/items?limit=101", headers=auth), 422)

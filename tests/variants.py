@@ -142,9 +142,10 @@ def pairwise_rows(dimensions: Mapping[str, list[Any]]) -> list[dict[str, Any]]:
     adding the candidate row that covers the most still-uncovered pairs.
     """
     names = list(dimensions)
-    candidates = [dict(zip(names, values, strict=True)) for values in itertools.product(
-        *(dimensions[n] for n in names)
-    )]
+    candidates = [
+        dict(zip(names, values, strict=True))
+        for values in itertools.product(*(dimensions[n] for n in names))
+    ]
 
     def pairs(row: Mapping[str, Any]) -> set[tuple[str, Any, str, Any]]:
         return {(a, row[a], b, row[b]) for a, b in itertools.combinations(names, 2)}

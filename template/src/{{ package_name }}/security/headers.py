@@ -23,7 +23,7 @@ BASE_HEADERS: tuple[tuple[str, str], ...] = (
     (
         "permissions-policy",
         "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
-        "microphone=(), payment=(), usb=(), interest-cohort=()",
+        "microphone=(), payment=(), usb=()",
     ),
     ("cache-control", "no-store"),
 )

@@ -1,0 +1,131 @@
+"""Constants and helpers shared by the tests; the fixtures live in conftest.py."""
+
+import os
+import secrets
+import socket
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from loguru import logger
+
+PASSWORD = "correct horse battery staple"
+READ_WRITE = ("items:read", "items:write")
+# The users in every test database, with their scopes.
+USERS: dict[str, tuple[str, ...]] = {
+    "alice": READ_WRITE,
+    "bob": READ_WRITE,
+    "reader": ("items:read",),
+}
+TRUSTED_PROXY = "127.0.0.1"  # the default APP_FORWARDED_ALLOW_IPS
+UNTRUSTED_PEER = "203.0.113.7"  # TEST-NET-3: some client on the internet
+PROBLEM_JSON = "application/problem+json"
+DEFAULT_PORTS = {"postgresql": 5432, "redis": 6379, "rediss": 6379}
+
+
+def random_secret() -> str:
+    return secrets.token_urlsafe(36)  # 48 characters
+
+
+def require_service(variable: str) -> str:
+    """The URL of a real backing service (PostgreSQL, Redis) named by the env `variable`.
+
+    Skips the calling test with a visible reason when it is not set or not reachable, unless
+    `REQUIRE_SERVICES=1`, which turns the skip into a failure (CI must never skip silently).
+    """
+    url = os.environ.get(variable, "")
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+", 1)[0]
+    address = (parts.hostname or "localhost", parts.port or DEFAULT_PORTS.get(scheme, 0))
+    reason = ""
+    if not url:
+        reason = f"{variable} is not set"
+    else:
+        try:
+            with socket.create_connection(address, timeout=2):
+                pass
+        except OSError as error:
+            reason = f"{variable} is unreachable at {address[0]}:{address[1]} ({error})"
+    if reason:
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{reason}, and REQUIRE_SERVICES=1 forbids skipping")
+        pytest.skip(reason)
+    return url
+
+
+def issue_token(app: FastAPI, subject: str, scopes: tuple[str, ...] = READ_WRITE) -> str:
+    """A genuine access token from the app's own token service (saves an argon2 login)."""
+    return app.state.accounts.tokens.issue_access(subject, frozenset(scopes)).token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def auth(app: FastAPI, subject: str = "alice") -> dict[str, str]:
+    """An Authorization header for one of the USERS, with that user's scopes."""
+    return bearer(issue_token(app, subject, USERS[subject]))
+
+
+async def login(
+    client: httpx.AsyncClient, username: str = "alice", password: str = PASSWORD, **form: str
+) -> httpx.Response:
+    return await client.post(
+        "/api/v1/auth/token", data={"username": username, "password": password, **form}
+    )
+
+
+def without_request_id(body: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in body.items() if key != "request_id"}
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """An RFC 9457 problem document with every member the service promises."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    body: dict[str, Any] = response.json()
+    assert {"type", "title", "status", "detail", "request_id"} <= body.keys()
+    assert body["status"] == status
+    assert body["request_id"] == response.headers["x-request-id"]
+    return body
+
+
+@dataclass
+class Logs:
+    """What the log sinks received during one test.
+
+    `text()` is everything the service's own stdout sink printed. `records` are the same log
+    records as every sink receives them (after the service escaped them), for assertions on
+    their structured fields.
+    """
+
+    capsys: pytest.CaptureFixture[str]
+    records: list[Any] = field(default_factory=list)
+    _printed: list[str] = field(default_factory=list)
+    _handler: int | None = None
+
+    def attach(self) -> None:
+        """Listen (again): `create_app` reconfigures loguru and removes every handler."""
+        self.detach()
+        self._handler = logger.add(self.records.append, level="TRACE", format="{message}")
+
+    def detach(self) -> None:
+        if self._handler is not None:
+            with suppress(ValueError):
+                logger.remove(self._handler)
+            self._handler = None
+
+    def text(self) -> str:
+        self._printed.append(self.capsys.readouterr().out)
+        return "".join(self._printed)
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        """The structured fields of every record of the security/access event `name`."""
+        return [r.record["extra"] for r in self.records if r.record["extra"].get("event") == name]
+
+    def access(self) -> list[dict[str, Any]]:
+        return self.events("http.access")
