@@ -124,3 +124,18 @@ def test_answers_file_records_every_question(template_src: Path, tmp_path: Path)
         "dependency_bot",
         "docker",
     }
+
+
+def test_copy_without_trust_is_refused_and_leaves_nothing(
+    template_src: Path, tmp_path: Path
+) -> None:
+    """The .env task needs --trust; without it Copier refuses before writing anything."""
+    destination = tmp_path / "service"
+    result = run(
+        [tool("copier"), "copy", "--defaults", "--vcs-ref=HEAD", template_src, destination],
+        tmp_path,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "--trust" in result.stdout + result.stderr
+    assert_left_nothing(destination)

@@ -1,9 +1,11 @@
 """Constants and helpers shared by the tests; the fixtures live in conftest.py."""
 
+import io
 import os
 import secrets
 import socket
-from contextlib import suppress
+import sys
+from contextlib import AbstractContextManager, redirect_stdout, suppress
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -94,19 +96,31 @@ def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     return body
 
 
+class _Tee(io.StringIO):
+    """Keeps what a sink wrote, and passes it on to pytest's capture (shown on failures)."""
+
+    def write(self, text: str) -> int:
+        if sys.stdout is not self:
+            sys.stdout.write(text)
+        return super().write(text)
+
+
 @dataclass
 class Logs:
     """What the log sinks received during one test.
 
-    `text()` is everything the service's own stdout sink printed. `records` are the same log
-    records as every sink receives them (after the service escaped them), for assertions on
-    their structured fields.
+    `text()` is everything the service's own stdout sink printed: `configure_logging` binds
+    that sink to `sys.stdout`, and `capture_stdout()` puts this stream there while the app is
+    created. `records` are every record loguru emitted, at any level, as the sinks receive them
+    (after the service's patcher escaped them), for assertions on structured fields.
     """
 
-    capsys: pytest.CaptureFixture[str]
+    stream: _Tee = field(default_factory=_Tee)
     records: list[Any] = field(default_factory=list)
-    _printed: list[str] = field(default_factory=list)
     _handler: int | None = None
+
+    def capture_stdout(self) -> AbstractContextManager[object]:
+        return redirect_stdout(self.stream)
 
     def attach(self) -> None:
         """Listen (again): `create_app` reconfigures loguru and removes every handler."""
@@ -120,8 +134,7 @@ class Logs:
             self._handler = None
 
     def text(self) -> str:
-        self._printed.append(self.capsys.readouterr().out)
-        return "".join(self._printed)
+        return self.stream.getvalue()
 
     def events(self, name: str) -> list[dict[str, Any]]:
         """The structured fields of every record of the security/access event `name`."""

@@ -1,4 +1,4 @@
-"""Security headers on every response, errors included."""
+"""Security headers on every response, errors included; HSTS on every HTTPS response."""
 
 from collections.abc import Iterable
 
@@ -37,14 +37,16 @@ class SecurityHeadersMiddleware:
     """Adds the security headers, computed once at start-up, to every HTTP response.
 
     Headers the application set itself win, so a route can still choose e.g. its own
-    `Cache-Control`. A `Server` header never leaves the application.
+    `Cache-Control`. A `Server` header never leaves the application. HSTS is only sent over
+    HTTPS, as judged after trusting `X-Forwarded-Proto` from the configured proxies.
     """
 
-    def __init__(self, app: ASGIApp, *, docs_paths: Iterable[str] = ()) -> None:
+    def __init__(self, app: ASGIApp, *, hsts_max_age: int, docs_paths: Iterable[str] = ()) -> None:
         self.app = app
         self.docs_paths = frozenset(docs_paths)
         self.headers = _encode([*BASE_HEADERS, ("content-security-policy", STRICT_CSP)])
         self.docs_headers = _encode([*BASE_HEADERS, ("content-security-policy", DOCS_CSP)])
+        self.hsts = _encode([("strict-transport-security", f"max-age={hsts_max_age}")])
         self.names = frozenset(name for name, _ in self.headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -55,13 +57,15 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
+                # Read at response time: the proxy-headers layer may have set the scheme.
+                hsts = self.hsts if scope["scheme"] == "https" else []
                 own = [
                     (name, value)
                     for name, value in message.get("headers", ())
                     if name.lower() != b"server"
                 ]
                 present = {name.lower() for name, _ in own} & self.names
-                message["headers"] = own + [h for h in extra if h[0] not in present]
+                message["headers"] = own + [h for h in extra if h[0] not in present] + hsts
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
