@@ -38,3 +38,24 @@ def test_rendered_suite_passes(template_src: Path, tmp_path: Path, variant: Vari
     )
     summary = result.stdout.strip().splitlines()[-1]
     assert " passed" in summary, summary
+
+
+@pytest.mark.variant
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if v.id == "default"], ids=lambda v: v.id)
+def test_rendered_suite_passes_at_the_lowest_allowed_versions(
+    template_src: Path, tmp_path: Path, variant: Variant
+) -> None:
+    """The dependency floors in the rendered pyproject.toml are true: the suite passes when
+    every direct dependency is resolved to its lowest allowed version."""
+    root = render(template_src, tmp_path / "service", variant.data)
+    env = uv_env(variant, UV_RESOLUTION="lowest-direct")
+    run([uv_bin(), "sync"], root, env=env, timeout=SYNC_TIMEOUT)
+    result = run(
+        [uv_bin(), "run", "--no-sync", "pytest", "-p", "no:cacheprovider"],
+        root,
+        env=env,
+        timeout=SUITE_TIMEOUT,
+    )
+    summary = result.stdout.strip().splitlines()[-1]
+    assert " passed" in summary, summary
