@@ -28,6 +28,8 @@ async def summary() -> dict[str, int]:
     return {"reports": 0}
 '''
 OWNER_README_NOTE = "\n## Team notes\n\nOn call: the payments team.\n"
+# An owner's edit inside a template-owned module, away from the lines the fix touches.
+OWNER_HEADERS_NOTE = "\n\n# Reviewed by the payments team: no extra headers needed.\n"
 
 
 def commit_all(repo: Path, message: str) -> None:
@@ -59,6 +61,8 @@ def test_update_brings_the_fix_and_keeps_owner_edits(tmp_path: Path) -> None:
     (package / "api" / "reports.py").write_text(OWNER_ROUTE, encoding="utf-8")
     readme = service / "README.md"
     readme.write_text(readme.read_text(encoding="utf-8") + OWNER_README_NOTE, encoding="utf-8")
+    headers = package / "security" / "headers.py"
+    headers.write_text(headers.read_text(encoding="utf-8") + OWNER_HEADERS_NOTE, encoding="utf-8")
     commit_all(service, "Add reports and team notes")
 
     # The template ships a security fix.
@@ -68,7 +72,8 @@ def test_update_brings_the_fix_and_keeps_owner_edits(tmp_path: Path) -> None:
 
     run_update(str(service), unsafe=True, defaults=True, overwrite=True, quiet=True)
 
-    assert FIX.strip() in (package / "security" / "headers.py").read_text()
+    assert FIX.strip() in headers.read_text()
+    assert headers.read_text().endswith(OWNER_HEADERS_NOTE)
     assert (package / "api" / "reports.py").read_text() == OWNER_ROUTE
     assert readme.read_text().endswith(OWNER_README_NOTE)
     updated = yaml.safe_load((service / ".copier-answers.yml").read_text())
