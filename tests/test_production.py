@@ -274,6 +274,37 @@ def test_metrics_need_the_bearer_token(server: httpx.Client, installed: Installe
     assert "# TYPE" in response.text
 
 
+def test_oversized_and_non_json_bodies_are_refused(server: httpx.Client) -> None:
+    too_big = b"x" * (1_048_576 + 1)
+    by_length = server.post(
+        "/api/v1/items", content=too_big, headers={**HTTPS, "Content-Type": "application/json"}
+    )
+    assert_problem(by_length, 413)
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(20):
+            yield b"x" * 65_536
+
+    chunked = server.post(
+        "/api/v1/items", content=chunks(), headers={**HTTPS, "Content-Type": "application/json"}
+    )
+    assert "content-length" not in chunked.request.headers
+    assert_problem(chunked, 413)
+    as_text = server.post(
+        "/api/v1/items", content=b'{"name": "x"}', headers={**HTTPS, "Content-Type": "text/plain"}
+    )
+    assert_problem(as_text, 415)
+    assert_hardened(as_text, https=True)
+
+
+def test_request_ids_are_kept_only_when_well_formed(server: httpx.Client) -> None:
+    kept = server.get("/health/live", headers={"X-Request-ID": "trace-42.a_b"})
+    assert kept.headers["x-request-id"] == "trace-42.a_b"
+    replaced = server.get("/health/live", headers={"X-Request-ID": "x" * 65})
+    assert replaced.headers["x-request-id"] != "x" * 65
+    assert len(replaced.headers["x-request-id"]) == 32
+
+
 def test_login_is_rate_limited(server: httpx.Client) -> None:
     """Runs last in this module: it spends the login budget of 127.0.0.1."""
     for _ in range(10):
@@ -313,3 +344,37 @@ def test_unsafe_production_settings_are_refused(
         assert named in output
         if value != "*":
             assert value not in output, f"{command} printed the secret value"
+
+
+def test_server_log_has_access_records_and_no_secrets(
+    server: httpx.Client, installed: Installed
+) -> None:
+    """Reads what `serve` printed, including everything the tests above made it log."""
+    server.get("/health/live", headers={"X-Request-ID": "log-check-1"})
+    server.get("/api/v1/me", headers={**HTTPS, "X-Request-ID": "log-check-2"})
+    server.post(
+        "/api/v1/items",
+        content=b"{}",
+        headers={**HTTPS, "Content-Type": "text/plain", "X-Request-ID": "log-check-3"},
+    )
+    log = (installed.root / "serve.log").read_text()
+    lines = log.splitlines()
+
+    def logged(request_id: str) -> str:
+        found = [line for line in lines if request_id in line]
+        assert found, log[-2000:]
+        return "\n".join(found)
+
+    access = logged("log-check-1")
+    for field in ("method=GET", "route=/health/live", "status=200", "duration_ms=", "client_ip="):
+        assert field in access, access
+    assert "event=auth.failure" in logged("log-check-2")
+    assert "event=input.rejected" in logged("log-check-3")
+    for secret in (
+        PASSWORD,
+        installed.env["APP_JWT_SECRET"],
+        installed.env["APP_METRICS_TOKEN"],
+        "still not the password",
+    ):
+        assert secret not in log
+    assert "eyJ" not in log  # no JSON Web Token, access or refresh, reached the log
