@@ -98,6 +98,15 @@ def run(
     return result
 
 
+def copier_copy_cli(
+    template: Path, destination: Path, data: Mapping[str, Any], *, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """`copier copy --trust --defaults` through the command line, as a user runs it."""
+    data_args = [f"--data={key}={value}" for key, value in data.items()]
+    command = [tool("copier"), "copy", "--trust", "--defaults", "--vcs-ref=HEAD", *data_args]
+    return run([*command, template, destination], destination.parent, check=check)
+
+
 def git(cwd: Path, *args: str) -> str:
     return run(["git", *args], cwd).stdout
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support import render, run, tool
+from tests.support import copier_copy_cli, render, run, tool
 from tests.variants import BASE_DATA, unavailable_choices
 
 BAD_ANSWERS: list[tuple[dict[str, Any], str]] = [
@@ -51,21 +51,7 @@ def test_bad_answer_fails_with_message_via_cli(
     template_src: Path, tmp_path: Path, answers: dict[str, Any], message: str
 ) -> None:
     destination = tmp_path / "service"
-    data_args = [f"--data={key}={value}" for key, value in answers.items()]
-    result = run(
-        [
-            tool("copier"),
-            "copy",
-            "--trust",
-            "--defaults",
-            "--vcs-ref=HEAD",
-            *data_args,
-            template_src,
-            destination,
-        ],
-        tmp_path,
-        check=False,
-    )
+    result = copier_copy_cli(template_src, destination, answers, check=False)
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
     assert_left_nothing(destination)

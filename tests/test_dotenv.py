@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support import ROOT, read_dotenv, render, run, tool
+from tests.support import ROOT, copier_copy_cli, read_dotenv, render
 from tests.variants import BASE_DATA
 
 HOOK = ROOT / "hooks" / "create_dotenv.py"
@@ -78,19 +78,7 @@ def test_copy_creates_dotenv_and_a_second_copy_keeps_it(template_src: Path, tmp_
 
 def test_cli_copy_never_prints_the_secret(template_src: Path, tmp_path: Path) -> None:
     destination = tmp_path / "svc"
-    result = run(
-        [
-            tool("copier"),
-            "copy",
-            "--trust",
-            "--defaults",
-            "--vcs-ref=HEAD",
-            f"--data=python_version={BASE_DATA['python_version']}",
-            template_src,
-            destination,
-        ],
-        tmp_path,
-    )
+    result = copier_copy_cli(template_src, destination, BASE_DATA)
     secret = read_dotenv(destination / ".env")["APP_JWT_SECRET"]
     assert secret not in result.stdout + result.stderr
     assert ".env" in result.stderr  # the task said what it did
