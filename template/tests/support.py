@@ -1,17 +1,13 @@
 """Constants and helpers shared by the tests; the fixtures live in conftest.py."""
 
 import io
-import os
 import secrets
-import socket
 import sys
 from contextlib import AbstractContextManager, redirect_stdout, suppress
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from loguru import logger
 
@@ -26,37 +22,10 @@ USERS: dict[str, tuple[str, ...]] = {
 TRUSTED_PROXY = "127.0.0.1"  # the default APP_FORWARDED_ALLOW_IPS
 UNTRUSTED_PEER = "203.0.113.7"  # TEST-NET-3: some client on the internet
 PROBLEM_JSON = "application/problem+json"
-DEFAULT_PORTS = {"postgresql": 5432, "redis": 6379, "rediss": 6379}
 
 
 def random_secret() -> str:
     return secrets.token_urlsafe(36)  # 48 characters
-
-
-def require_service(variable: str) -> str:
-    """The URL of a real backing service (PostgreSQL, Redis) named by the env `variable`.
-
-    Skips the calling test with a visible reason when it is not set or not reachable, unless
-    `REQUIRE_SERVICES=1`, which turns the skip into a failure (CI must never skip silently).
-    """
-    url = os.environ.get(variable, "")
-    parts = urlsplit(url)
-    scheme = parts.scheme.split("+", 1)[0]
-    address = (parts.hostname or "localhost", parts.port or DEFAULT_PORTS.get(scheme, 0))
-    reason = ""
-    if not url:
-        reason = f"{variable} is not set"
-    else:
-        try:
-            with socket.create_connection(address, timeout=2):
-                pass
-        except OSError as error:
-            reason = f"{variable} is unreachable at {address[0]}:{address[1]} ({error})"
-    if reason:
-        if os.environ.get("REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{reason}, and REQUIRE_SERVICES=1 forbids skipping")
-        pytest.skip(reason)
-    return url
 
 
 def issue_token(app: FastAPI, subject: str, scopes: tuple[str, ...] = READ_WRITE) -> str:
