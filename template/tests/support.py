@@ -1,3 +1,4 @@
+# Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
 """Constants and helpers shared by the tests; the fixtures live in conftest.py."""
 
 import io
@@ -8,17 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 from loguru import logger
 
-PASSWORD = "correct horse battery staple"
-READ_WRITE = ("items:read", "items:write")
-# The users in every test database, with their scopes.
-USERS: dict[str, tuple[str, ...]] = {
-    "alice": READ_WRITE,
-    "bob": READ_WRITE,
-    "reader": ("items:read",),
-}
 TRUSTED_PROXY = "127.0.0.1"  # the default APP_FORWARDED_ALLOW_IPS
 UNTRUSTED_PEER = "203.0.113.7"  # TEST-NET-3: some client on the internet
 PROBLEM_JSON = "application/problem+json"
@@ -28,26 +20,8 @@ def random_secret() -> str:
     return secrets.token_urlsafe(36)  # 48 characters
 
 
-def issue_token(app: FastAPI, subject: str, scopes: tuple[str, ...] = READ_WRITE) -> str:
-    """A genuine access token from the app's own token service (saves an argon2 login)."""
-    return app.state.accounts.tokens.issue_access(subject, frozenset(scopes)).token
-
-
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def auth(app: FastAPI, subject: str = "alice") -> dict[str, str]:
-    """An Authorization header for one of the USERS, with that user's scopes."""
-    return bearer(issue_token(app, subject, USERS[subject]))
-
-
-async def login(
-    client: httpx.AsyncClient, username: str = "alice", password: str = PASSWORD, **form: str
-) -> httpx.Response:
-    return await client.post(
-        "/api/v1/auth/token", data={"username": username, "password": password, **form}
-    )
 
 
 def without_request_id(body: dict[str, Any]) -> dict[str, Any]:

@@ -1,1 +1,3 @@
-"""HTTP routes. These are yours: add routers here and include them in `router.py`."""
+"""HTTP routes. Yours to grow: add routers here and include them in `router.py`.
+
+`health.py`, `deps.py` and `metrics.py` (when present) are template-owned."""

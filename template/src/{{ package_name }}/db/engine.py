@@ -1,10 +1,10 @@
-"""The async engine and the per-request session dependency."""
+# Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
+"""The async engine, and the per-request session dependency."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -12,34 +12,23 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from ..services import services_of
+
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, configure: Callable[[AsyncEngine], None]) -> None:
         self.engine: AsyncEngine = create_async_engine(
             url, hide_parameters=True, pool_pre_ping=True
         )
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        configure(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-
-    async def ping(self) -> None:
-        async with self.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
         await self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_connection: object, _: object) -> None:
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.close()
-
-
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    database: Database = request.app.state.database
-    async with database.sessions() as session:
+    async with services_of(request).database.sessions() as session:
         yield session
 
 

@@ -1,9 +1,17 @@
-"""Apply Alembic migrations from code (the `migrate` command and tests use this)."""
+# Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
+"""Apply Alembic migrations from code (the `migrate` command and tests use this), and check
+that a database is at the newest revision (readiness)."""
 
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
+
+from ..services import ReadinessCheck
+from .engine import Database
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -19,3 +27,31 @@ def alembic_config(database_url: str) -> Config:
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Bring the database to `revision`. Runs its own event loop: call it outside one."""
     command.upgrade(alembic_config(database_url), revision)
+
+
+class SchemaNotAtHeadError(RuntimeError):
+    """The database answers, but its migrations are not the newest ones."""
+
+
+def head_revisions() -> frozenset[str]:
+    """The newest revision(s) of the migration scripts shipped with this code."""
+    return frozenset(ScriptDirectory.from_config(alembic_config("")).get_heads())
+
+
+def _current_revisions(connection: Connection) -> frozenset[str]:
+    return frozenset(MigrationContext.configure(connection).get_current_heads())
+
+
+def schema_check(database: Database) -> ReadinessCheck:
+    """A readiness check: the database answers a query on its schema (the migration table),
+    and its revision is the newest this code knows. A missing, corrupted or unmigrated
+    database fails it."""
+    heads = head_revisions()  # read the migration scripts once, at start-up
+
+    async def check() -> None:
+        async with database.engine.connect() as connection:
+            current = await connection.run_sync(_current_revisions)
+        if current != heads:
+            raise SchemaNotAtHeadError("the database is not at the newest revision: migrate it")
+
+    return check

@@ -1,1 +1,2 @@
-"""Security layers: transport, headers, request bodies, authentication, rate limiting."""
+# Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
+"""Security layers: transport, headers, body limits, authentication, rate limiting, TLS."""

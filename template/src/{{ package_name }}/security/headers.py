@@ -1,3 +1,4 @@
+# Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
 """Security headers on every response, errors included; HSTS on every HTTPS response."""
 
 from collections.abc import Iterable

@@ -1,3 +1,4 @@
+## Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
 """${message}
 
 Revision ID: ${up_revision}

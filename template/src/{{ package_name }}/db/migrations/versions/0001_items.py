@@ -1,3 +1,4 @@
+# Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
 """Create the items table.
 
 Revision ID: 0001

@@ -1,0 +1,77 @@
+# Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
+"""The service's command line: serve, check, migrate, and the commands of its auth backend."""
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from . import backends
+from .db import migrate
+from .settings import settings_or_exit
+from .wiring import deploy_problems, open_database
+
+APP_FACTORY = f"{__package__}.app:create_app"
+
+
+def _report(problems: list[str]) -> int:
+    for problem in problems:
+        print(f"FAIL {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def check(_: argparse.Namespace) -> int:
+    settings = settings_or_exit()
+    problems = deploy_problems(settings)
+    if not settings.is_production:
+        problems.insert(0, f"APP_ENV is {settings.env!r}: deploy with APP_ENV=production")
+    if not problems:
+        print("ok: every deploy check passed")
+    return _report(problems)
+
+
+def serve(_: argparse.Namespace) -> int:
+    settings = settings_or_exit()
+    if settings.is_production and _report(deploy_problems(settings)):
+        print("refusing to start: fix the settings above", file=sys.stderr)
+        return 1
+    if settings.is_development:
+        migrate.upgrade(settings.database_url)
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        proxy_headers=False,  # the application itself trusts APP_FORWARDED_ALLOW_IPS
+        server_header=False,
+        access_log=False,  # the application writes its own access records
+        log_config=None,
+        **backends.tls.server_options(settings),
+    )
+    return 0
+
+
+def run_migrations(_: argparse.Namespace) -> int:
+    migrate.upgrade(settings_or_exit().database_url)
+    print("database is up to date")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, handler, help_text in (
+        ("serve", serve, "run the API server (checks the settings first)"),
+        ("check", check, "run the deploy checks; non-zero exit on any failure"),
+        ("migrate", run_migrations, "apply database migrations"),
+    ):
+        commands.add_parser(name, help=help_text).set_defaults(handler=handler)
+    backends.auth.add_commands(commands.add_parser, open_database)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return args.handler(args)

@@ -1,0 +1,145 @@
+# Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
+"""Request context middleware: request id, one access record per request, last-resort 500."""
+
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from loguru import logger
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..context import close_request, open_request
+
+REQUEST_ID_HEADER = b"x-request-id"
+UNMATCHED = "<unmatched>"
+_VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRecord:
+    request_id: str
+    method: str
+    route: str
+    status: int
+    duration_ms: float
+    client_ip: str | None
+    principal: str | None
+
+
+AccessObserver = Callable[[AccessRecord], None]
+
+
+def log_access(record: AccessRecord) -> None:
+    logger.bind(
+        event="http.access",
+        method=record.method,
+        route=record.route,
+        status=record.status,
+        duration_ms=record.duration_ms,
+        client_ip=record.client_ip or "-",
+        principal=record.principal or "-",
+    ).info(f"{record.method} {record.route} {record.status} {record.duration_ms}ms")
+
+
+class RouteTemplates:
+    """The full path template of the route that served a request (`/api/v1/items/{item_id}`).
+
+    FastAPI puts the matched route in `scope["route"]`, but inside included routers its `path`
+    lacks the routers' prefixes; `fastapi.routing.iter_route_contexts` lists every route with
+    its full template. Looked up once per route object, then remembered.
+    """
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self._templates: dict[int, str] = {}
+
+    def __call__(self, scope: Scope) -> str:
+        route = scope.get("route")
+        if route is None:
+            return UNMATCHED
+        template = self._templates.get(id(route))
+        if template is None:
+            # A route we have not seen yet (added after the last look): list them again.
+            for context in iter_route_contexts(self.app.routes):
+                full = context.path_format or context.path
+                if full:
+                    self._templates.setdefault(id(context.original_route), full)
+            template = self._templates.setdefault(id(route), getattr(route, "path", UNMATCHED))
+        return template
+
+
+class RequestContextMiddleware:
+    """Outermost application layer after the security headers.
+
+    Gives every request an `X-Request-ID` and a `context.RequestContext`, hands one
+    `AccessRecord` per request to each observer, and turns an unhandled exception into a
+    generic 500 problem (the traceback goes to the server log only) so that even that response
+    carries the request id and headers.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        observers: Sequence[AccessObserver],
+        route_template: Callable[[Scope], str],
+        on_error: Callable[[Scope, Receive, Send], Awaitable[None]],
+    ) -> None:
+        self.app = app
+        self.observers = tuple(observers)
+        self.route_template = route_template
+        self.on_error = on_error
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        request_id = _request_id_from(scope["headers"])
+        context, token = open_request(request_id)
+        encoded_id = request_id.encode()
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), (REQUEST_ID_HEADER, encoded_id)]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_request_id)
+        except Exception:
+            logger.exception("Unhandled error while serving the request")
+            status = 500
+            if not response_started:
+                await self.on_error(scope, receive, send_with_request_id)
+        finally:
+            record = AccessRecord(
+                request_id=request_id,
+                method=scope["method"],
+                route=self.route_template(scope),
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                client_ip=scope["client"][0] if scope.get("client") else None,
+                principal=context.principal,
+            )
+            for observe in self.observers:
+                observe(record)
+            close_request(token)
+
+
+def _request_id_from(headers: Sequence[tuple[bytes, bytes]]) -> str:
+    for name, value in headers:
+        if name == REQUEST_ID_HEADER:
+            if _VALID_REQUEST_ID.fullmatch(value):
+                return value.decode()
+            break
+    return uuid.uuid4().hex

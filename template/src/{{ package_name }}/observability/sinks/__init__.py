@@ -1,0 +1,2 @@
+# Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
+"""Log sinks: one module per `log_sink` choice, each with `add()` and `deploy_problems()`."""

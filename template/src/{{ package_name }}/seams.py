@@ -1,0 +1,90 @@
+# Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
+"""The shape of each option's implementation.
+
+Every template option (`auth`, `rate_limit_backend`, `log_sink`, `database`, `tls`,
+`metrics`) has one module per choice, and `backends.py` names the chosen ones. `app.py` and
+`cli.py` use them only through the shapes below, so adding a choice means writing one module
+(or package) of that shape and naming it in `backends.py`.
+"""
+
+import argparse
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from fastapi import APIRouter, FastAPI
+from limits.aio.storage import Storage
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .db.engine import Database
+from .observability.access import AccessObserver
+from .security.auth.principal import Authenticator
+from .services import ReadinessCheck
+from .settings import Settings
+
+AddCommand = Callable[..., argparse.ArgumentParser]
+"""Adds a subcommand to the command line: `add_command(name, help=...)`."""
+OpenDatabase = Callable[[Settings], Database]
+
+
+@dataclass(frozen=True, slots=True)
+class Auth:
+    """What an `auth` choice adds to a running app."""
+
+    authenticator: Authenticator
+    routers: Sequence[APIRouter] = ()
+    """Mounted under `/api/v1`, behind the default rate limit."""
+    readiness: Mapping[str, ReadinessCheck] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Option(Protocol):
+    def deploy_problems(self, settings: Settings) -> list[str]:
+        """Why these settings cannot serve production with this choice (empty when fine)."""
+        ...
+
+
+@runtime_checkable
+class AuthBackend(Option, Protocol):
+    """`security/auth/<choice>/`: how callers prove who they are."""
+
+    def create(self, settings: Settings, database: Database) -> Auth: ...
+
+    def add_commands(self, add_command: AddCommand, open_database: OpenDatabase) -> None: ...
+
+
+@runtime_checkable
+class RateLimitStorage(Option, Protocol):
+    """`security/ratelimit/<choice>.py`: where rate-limit counters live."""
+
+    def create(self, settings: Settings) -> Storage: ...
+
+    def readiness(self, storage: Storage) -> Mapping[str, ReadinessCheck]: ...
+
+
+@runtime_checkable
+class LogSink(Option, Protocol):
+    """`observability/sinks/<choice>.py`: where log records go."""
+
+    def add(self, level: str, *, backtrace: bool) -> None: ...
+
+
+@runtime_checkable
+class DatabaseBackend(Option, Protocol):
+    """`db/<choice>.py`: engine settings for the database server."""
+
+    def configure(self, engine: AsyncEngine) -> None: ...
+
+
+@runtime_checkable
+class TlsMode(Option, Protocol):
+    """`security/tls/<choice>.py`: where TLS ends, as uvicorn options for `serve`."""
+
+    def server_options(self, settings: Settings) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class Extension(Option, Protocol):
+    """An optional part (`metrics`): installed into the app after its routes."""
+
+    def install(self, app: FastAPI, settings: Settings) -> list[AccessObserver]: ...

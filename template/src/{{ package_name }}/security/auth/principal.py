@@ -1,0 +1,86 @@
+# Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
+"""The authenticated caller and the scope checks that routes declare."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Protocol
+
+from fastapi import Depends, Request
+
+from ...context import identify
+from ...errors import Problem
+from ...observability.logging import security_event
+from ...services import services_of
+
+UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    subject: str
+    scopes: frozenset[str]
+
+
+class Authenticator(Protocol):
+    """What the request path uses to identify a caller; one per `auth` choice."""
+
+    async def authenticate(self, request: Request) -> Principal | None:
+        """The caller if its credentials are valid, else None (never raises for bad ones)."""
+        ...
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer` header; query strings are never looked at."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+BearerToken = Annotated[str | None, Depends(bearer_token)]
+
+
+def unauthorized() -> Problem:
+    """The one answer for missing, malformed, expired or wrong credentials."""
+    return Problem(401, "Authentication required.", headers=UNAUTHORIZED_HEADERS)
+
+
+async def optional_principal(request: Request) -> Principal | None:
+    """The caller if its credentials are valid, else None. Runs once per request."""
+    principal = await services_of(request).authenticator.authenticate(request)
+    if principal is not None:
+        identify(principal.subject)
+    return principal
+
+
+async def current_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        security_event("auth.failure", reason="missing_or_invalid_credentials")
+        raise unauthorized()
+    return principal
+
+
+def require_scopes(*scopes: str) -> Callable[..., Awaitable[Principal]]:
+    """A dependency that lets the request through only with every one of `scopes`."""
+    required = frozenset(scopes)
+
+    async def dependency(
+        principal: Annotated[Principal, Depends(current_principal)],
+    ) -> Principal:
+        missing = required - principal.scopes
+        if missing:
+            security_event("authz.denied", principal=principal.subject, missing=sorted(missing))
+            wanted = " ".join(sorted(required))
+            raise Problem(
+                403,
+                f"insufficient_scope: this needs the scopes {wanted}.",
+                headers={
+                    "WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{wanted}"'
+                },
+                error="insufficient_scope",
+            )
+        return principal
+
+    return dependency

@@ -1,0 +1,149 @@
+# Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
+"""Password login and refresh-token families, on top of the `users` and `refresh_tokens` tables."""
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ....db.base import utcnow
+from ....observability.logging import security_event
+from .passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PasswordHasher
+from .tables import RefreshToken, User
+from .tokens import InvalidTokenError, IssuedToken, RefreshClaims, TokenService
+
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._@-]{1,64}")
+SCOPE_PATTERN = re.compile(r"[A-Za-z0-9:._-]{1,64}")
+
+
+class AccountError(ValueError):
+    """A user cannot be created as asked; the message says why and is safe to print."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access: IssuedToken
+    refresh: IssuedToken
+
+
+def _scopes(user: User) -> frozenset[str]:
+    return frozenset(user.scopes.split())
+
+
+async def create_user(
+    session: AsyncSession,
+    hasher: PasswordHasher,
+    username: str,
+    password: str,
+    scopes: list[str],
+) -> User:
+    if not USERNAME_PATTERN.fullmatch(username):
+        raise AccountError("usernames are 1-64 letters, digits or . _ @ -")
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise AccountError(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
+    if bad := [scope for scope in scopes if not SCOPE_PATTERN.fullmatch(scope)]:
+        raise AccountError(f"invalid scope names: {', '.join(bad)}")
+    if await session.scalar(select(User.id).where(User.username == username)):
+        raise AccountError(f"user {username!r} already exists")
+    user = User(
+        username=username,
+        password_hash=hasher.hash(password),
+        scopes=" ".join(sorted(set(scopes))),
+    )
+    session.add(user)
+    await session.commit()
+    return user
+
+
+class Accounts:
+    def __init__(self, tokens: TokenService, hasher: PasswordHasher) -> None:
+        self.tokens = tokens
+        self.hasher = hasher
+
+    async def login(
+        self,
+        session: AsyncSession,
+        username: str,
+        password: str,
+        requested_scopes: list[str] | None = None,
+    ) -> TokenPair | None:
+        """Tokens for valid credentials; None (after the same work) for anything else.
+
+        With `requested_scopes`, the access token carries only those the user holds.
+        """
+        user = await session.scalar(select(User).where(User.username == username))
+        if not await self.hasher.verify(password, user.password_hash if user else None):
+            security_event("auth.failure", reason="bad_credentials")
+            return None
+        assert user is not None  # noqa: S101 - verify() is False without a user
+        security_event("auth.login", level="INFO", principal=user.username)
+        scopes = _scopes(user)
+        if requested_scopes:
+            scopes &= frozenset(requested_scopes)
+        return await self._issue(session, user, uuid.uuid4().hex, scopes)
+
+    async def refresh(self, session: AsyncSession, refresh_token: str) -> TokenPair | None:
+        """Spend a refresh token for a new pair; reuse of a spent one revokes its family."""
+        claims = self._verify(refresh_token)
+        if claims is None:
+            return None
+        spent = await session.execute(
+            update(RefreshToken)
+            .where(
+                RefreshToken.token_id == claims.token_id,
+                RefreshToken.family_id == claims.family_id,
+                RefreshToken.spent_at.is_(None),
+                RefreshToken.revoked_at.is_(None),
+            )
+            .values(spent_at=utcnow())
+        )
+        if spent.rowcount != 1:  # type: ignore[attr-defined]
+            await self._revoke_family(session, claims.family_id)
+            security_event("auth.failure", reason="refresh_token_reuse")
+            return None
+        user = await session.scalar(select(User).where(User.username == claims.subject))
+        if user is None:
+            await session.rollback()
+            return None
+        return await self._issue(session, user, claims.family_id, _scopes(user))
+
+    async def logout(self, session: AsyncSession, refresh_token: str) -> bool:
+        claims = self._verify(refresh_token)
+        if claims is None:
+            return False
+        await self._revoke_family(session, claims.family_id)
+        return True
+
+    def _verify(self, refresh_token: str) -> RefreshClaims | None:
+        try:
+            return self.tokens.verify_refresh(refresh_token)
+        except InvalidTokenError:
+            security_event("auth.failure", reason="invalid_refresh_token")
+            return None
+
+    async def _revoke_family(self, session: AsyncSession, family_id: str) -> None:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        await session.commit()
+
+    async def _issue(
+        self, session: AsyncSession, user: User, family_id: str, scopes: frozenset[str]
+    ) -> TokenPair:
+        access = self.tokens.issue_access(user.username, scopes)
+        refresh = self.tokens.issue_refresh(user.username, family_id)
+        session.add(
+            RefreshToken(
+                token_id=refresh.token_id,
+                family_id=family_id,
+                user_id=user.id,
+                expires_at=datetime.fromtimestamp(refresh.expires_at, UTC),
+            )
+        )
+        await session.commit()
+        return TokenPair(access, refresh)

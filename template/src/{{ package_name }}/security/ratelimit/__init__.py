@@ -1,0 +1,92 @@
+# Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
+"""Rate limiting on `limits` (the engine behind slowapi), with its non-blocking async API.
+
+The key is the authenticated principal when there is one, else the client address as the
+trusted-proxy logic resolved it (`X-Forwarded-For` from an untrusted peer changes nothing).
+Where the counters live is the `rate_limit_backend` choice: one module beside this one.
+"""
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import Depends, Request, Response
+from limits import RateLimitItem, parse
+from limits.aio.storage import Storage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+
+from ...errors import Problem
+from ...observability.logging import security_event
+from ...services import services_of
+from ..auth.principal import Principal, optional_principal
+
+LimitName = Literal["default", "login"]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: float
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(math.ceil(self.reset_at)),
+        }
+
+    def retry_after(self) -> str:
+        return str(max(1, math.ceil(self.reset_at - time.time())))
+
+
+class RateLimiter:
+    def __init__(self, storage: Storage, *, default: str, login: str) -> None:
+        self.storage = storage
+        self.strategy = SlidingWindowCounterRateLimiter(self.storage)
+        self.limits: dict[LimitName, RateLimitItem] = {
+            "default": parse(default),
+            "login": parse(login),
+        }
+
+    async def hit(self, name: LimitName, key: str) -> Decision:
+        item = self.limits[name]
+        allowed = await self.strategy.hit(item, name, key)
+        stats = await self.strategy.get_window_stats(item, name, key)
+        return Decision(allowed, item.amount, stats.remaining, stats.reset_time)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class RateLimit:
+    """A dependency that spends one request from the named limit or answers 429."""
+
+    def __init__(self, name: LimitName, *, per_principal: bool) -> None:
+        self.name: LimitName = name
+        self.per_principal = per_principal
+
+    async def __call__(
+        self,
+        request: Request,
+        response: Response,
+        principal: Annotated[Principal | None, Depends(optional_principal)],
+    ) -> None:
+        if self.per_principal and principal is not None:
+            key = f"principal:{principal.subject}"
+        else:
+            key = f"client:{client_address(request)}"
+        decision = await services_of(request).limiter.hit(self.name, key)
+        headers = decision.headers()
+        if not decision.allowed:
+            security_event("ratelimit.exceeded", limit=self.name)
+            headers["Retry-After"] = decision.retry_after()
+            raise Problem(429, "Too many requests: slow down and retry later.", headers=headers)
+        response.headers.update(headers)
+
+
+default_rate_limit = RateLimit("default", per_principal=True)
+login_rate_limit = RateLimit("login", per_principal=False)

@@ -1,0 +1,149 @@
+# Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
+"""Shared fixtures: explicit settings, a migrated SQLite database, the app, clients, users.
+
+Every test runs in-process (httpx + ASGI transport) against the real application stack: real
+middleware, database, password hashing and tokens. Neither the developer's `.env` nor their
+`APP_*` environment variables reach a test.
+"""
+
+import logging
+import os
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from .package import Settings, create_app, services_of, upgrade
+from .principals import READ_WRITE, USERS, production_settings, seed
+from .support import TRUSTED_PROXY, Logs
+
+ClientFactory = Callable[..., httpx.AsyncClient]
+
+# The test client's own request log is not the service's: keep it out of the sinks we check.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No developer `APP_*` variable, `.env` or `/run/secrets` file reaches a test."""
+    for name in list(os.environ):
+        if name.startswith("APP_") and not name.startswith("APP_TEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("APP_SECRETS_DIR", str(tmp_path / "no-secrets-here"))
+    monkeypatch.chdir(tmp_path)
+
+
+def test_settings(database_url: str, **values: Any) -> Settings:
+    """Settings built from `values` alone: no environment, `.env` or secret files."""
+    return Settings(_env_file=None, database_url=database_url, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrated once per session, with the USERS created (argon2 is slow on purpose)."""
+    path = tmp_path_factory.mktemp("seed") / "app.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    upgrade(url)
+    anyio.run(seed, test_settings(url, env="test"), USERS)
+    return path
+
+
+@pytest.fixture
+def database_url(seeded_database: Path, tmp_path: Path) -> str:
+    """A private copy of the migrated and seeded database for one test."""
+    for source in seeded_database.parent.iterdir():
+        shutil.copyfile(source, tmp_path / source.name)
+    return f"sqlite+aiosqlite:///{tmp_path / seeded_database.name}"
+
+
+@pytest.fixture
+def make_settings(database_url: str) -> Callable[..., Settings]:
+    """Production settings built explicitly; keyword arguments override single fields."""
+
+    def factory(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "env": "production",
+            "allowed_hosts": ["testserver"],
+            **production_settings(),
+            **overrides,
+        }
+        return test_settings(values.pop("database_url", database_url), **values)
+
+    return factory
+
+
+@pytest.fixture
+def logs() -> Iterator[Logs]:
+    captured = Logs()
+    yield captured
+    captured.detach()
+
+
+@pytest.fixture
+async def make_app(
+    make_settings: Callable[..., Settings], logs: Logs
+) -> AsyncIterator[Callable[..., FastAPI]]:
+    """`make_app(**setting_overrides)`: a fully wired app on this test's database."""
+    apps: list[FastAPI] = []
+
+    def factory(**overrides: Any) -> FastAPI:
+        with logs.capture_stdout():
+            app = create_app(make_settings(**overrides))
+        logs.attach()
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        await services_of(app).close()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., FastAPI]) -> FastAPI:
+    return make_app()
+
+
+@pytest.fixture
+async def make_client() -> AsyncIterator[ClientFactory]:
+    """`make_client(app, ip=..., scheme=...)`: a client that calls `app` in-process.
+
+    `ip` is the TCP peer the application sees; 127.0.0.1 is the trusted proxy by default.
+    """
+    clients: list[httpx.AsyncClient] = []
+
+    def factory(
+        app: FastAPI, *, ip: str = TRUSTED_PROXY, scheme: str = "https"
+    ) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(ip, 40000))
+        client = httpx.AsyncClient(transport=transport, base_url=f"{scheme}://testserver")
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        await client.aclose()
+
+
+@pytest.fixture
+def client(make_client: ClientFactory, app: FastAPI) -> httpx.AsyncClient:
+    return make_client(app)
+
+
+@pytest.fixture
+def make_user(database_url: str) -> Callable[..., Awaitable[None]]:
+    """`await make_user(username, scopes)`: one more principal, made the real way."""
+
+    async def factory(username: str, scopes: tuple[str, ...] = READ_WRITE) -> None:
+        await seed(test_settings(database_url, env="test"), {username: scopes})
+
+    return factory

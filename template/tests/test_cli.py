@@ -1,0 +1,161 @@
+# Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
+"""The console script: check, migrate, create-user, and serve refusing unsafe settings."""
+
+import io
+import sqlite3
+from pathlib import Path
+
+import pytest
+from anyio import to_thread
+
+from .package import main
+from .principals import PASSWORD, login
+from .support import random_secret
+
+pytestmark = pytest.mark.anyio
+
+SHORT_SECRET = "Sh0rt-but-Sneaky-value"
+
+
+@pytest.fixture
+def production_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A safe production environment; returns the path of its (empty) SQLite database."""
+    database = tmp_path / "cli.db"
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("APP_ALLOWED_HOSTS", "api.example.com")
+    monkeypatch.setenv("APP_JWT_SECRET", random_secret())
+    monkeypatch.setenv("APP_DATABASE_URL", f"sqlite+aiosqlite:///{database}")
+    return database
+
+
+def tables(database: Path) -> set[str]:
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return {name for (name,) in rows}
+
+
+def test_check_passes_with_safe_settings(production_env, capsys) -> None:
+    assert main(["check"]) == 0
+    assert "ok" in capsys.readouterr().out
+
+
+def test_check_lists_every_problem_without_values(
+    production_env, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setenv("APP_JWT_SECRET", SHORT_SECRET)
+    monkeypatch.setenv("APP_ALLOWED_HOSTS", "*")
+    monkeypatch.setenv("APP_WORKERS", "3")
+    assert main(["check"]) != 0
+    output = capsys.readouterr()
+    for name in ("APP_JWT_SECRET", "APP_ALLOWED_HOSTS", "APP_WORKERS"):
+        assert name in output.err
+    assert SHORT_SECRET not in output.err + output.out
+    assert "ok" not in output.out
+
+
+def test_check_fails_outside_production(
+    production_env, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setenv("APP_ENV", "development")
+    assert main(["check"]) != 0
+    assert "APP_ENV" in capsys.readouterr().err
+
+
+def test_invalid_setting_is_named_without_its_value(
+    production_env, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setenv("APP_PORT", "Sup3rS3cret-port")
+    with pytest.raises(SystemExit) as exited:
+        main(["check"])
+    assert exited.value.code != 0
+    output = capsys.readouterr()
+    assert "APP_PORT" in output.err
+    assert "Sup3rS3cret-port" not in output.err + output.out
+
+
+def test_migrate_creates_the_tables(production_env: Path, capsys) -> None:
+    assert main(["migrate"]) == 0
+    assert {"items", "users", "refresh_tokens", "alembic_version"} <= tables(production_env)
+    assert main(["migrate"]) == 0  # idempotent
+    assert "up to date" in capsys.readouterr().out
+
+
+async def test_created_user_can_log_in(
+    production_env: Path, monkeypatch: pytest.MonkeyPatch, capsys, make_app, make_client
+) -> None:
+    # The commands run their own event loops, as they do in a shell: give them a thread.
+    assert await to_thread.run_sync(main, ["migrate"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    command = ["create-user", "carol", "--scope", "items:read", "--password-stdin"]
+    assert await to_thread.run_sync(main, command) == 0
+    assert PASSWORD not in capsys.readouterr().out
+
+    client = make_client(make_app(database_url=f"sqlite+aiosqlite:///{production_env}"))
+    response = await login(client, "carol", PASSWORD)
+    assert response.status_code == 200
+    me = await client.get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {response.json()['access_token']}"}
+    )
+    assert me.json() == {"subject": "carol", "scopes": ["items:read"]}
+
+
+BAD_USERS = {
+    "short_password": ("dave", "too short", "at least"),
+    "empty_password": ("dave", "", "at least"),
+    "newline_in_name": ("bad name\n", PASSWORD, "usernames"),
+    "long_name": ("x" * 65, PASSWORD, "usernames"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_USERS)
+def test_create_user_refuses_bad_input(
+    production_env, monkeypatch: pytest.MonkeyPatch, capsys, case: str
+) -> None:
+    username, password, reason = BAD_USERS[case]
+    assert main(["migrate"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+    assert main(["create-user", username, "--scope", "items:read", "--password-stdin"]) == 1
+    output = capsys.readouterr()
+    assert reason in output.err
+    if password:
+        assert password not in output.err + output.out
+
+
+def test_create_user_refuses_a_bad_scope(
+    production_env, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    assert main(["migrate"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["create-user", "erin", "--scope", "items:read; DROP", "--password-stdin"]) == 1
+    assert "scope" in capsys.readouterr().err
+
+
+def test_create_user_refuses_a_duplicate(
+    production_env, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    assert main(["migrate"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["create-user", "frank", "--password-stdin"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("another long password\n"))
+    assert main(["create-user", "frank", "--password-stdin"]) == 1
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_serve_refuses_unsafe_production_settings(
+    production_env, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setenv("APP_JWT_SECRET", SHORT_SECRET)
+    # Were the checks skipped, uvicorn would fail to bind this address and exit differently.
+    monkeypatch.setenv("APP_HOST", "203.0.113.254")
+    assert main(["serve"]) == 1
+    output = capsys.readouterr()
+    assert "APP_JWT_SECRET" in output.err
+    assert "refusing to start" in output.err
+    assert SHORT_SECRET not in output.err + output.out
+
+
+def test_unknown_command_is_a_usage_error(capsys) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["frobnicate"])
+    assert exited.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err

@@ -1,0 +1,99 @@
+# Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
+"""Liveness and readiness probes: plain answers, failing dependency named without internals.
+
+Readiness tells the truth: the database must answer a query on its schema and be migrated to
+the newest revision, or `/health/ready` is 503 while the API would fail.
+"""
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from anyio import to_thread
+
+from .package import upgrade
+from .support import Logs, assert_problem
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_live(client) -> None:
+    response = await client.get("/health/live")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_probes_answer_head_requests(client) -> None:
+    for path in ("/health/live", "/health/ready"):
+        response = await client.head(path)
+        assert response.status_code == 200, path
+        assert response.content == b""
+
+
+async def test_ready(client) -> None:
+    response = await client.get("/health/ready")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
+
+
+def sqlite_path(database_url: str) -> Path:
+    return Path(database_url.removeprefix("sqlite+aiosqlite:///"))
+
+
+async def assert_database_not_ready(make_app, make_client, database_url: str, logs: Logs) -> None:
+    client = make_client(make_app(database_url=database_url))
+    assert (await client.get("/health/live")).status_code == 200  # the process itself is fine
+    response = await client.get("/health/ready")
+    body = assert_problem(response, 503)
+    assert body["failing"] == ["database"]
+    assert "sqlite" not in response.text.lower()
+    assert "database is not ready" in logs.text()
+
+
+async def test_ready_is_503_for_a_corrupted_database(
+    make_app, make_client, database_url: str, logs: Logs
+) -> None:
+    path = sqlite_path(database_url)
+    for sidecar in path.parent.glob(path.name + "-*"):  # WAL and shared-memory files
+        sidecar.unlink()
+    path.write_bytes(b"this is not a database file" * 4096)
+    await assert_database_not_ready(make_app, make_client, database_url, logs)
+
+
+async def test_ready_is_503_for_a_database_that_was_never_migrated(
+    make_app, make_client, tmp_path: Path, logs: Logs
+) -> None:
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    await assert_database_not_ready(make_app, make_client, f"sqlite+aiosqlite:///{empty}", logs)
+
+
+async def test_ready_is_503_for_a_database_behind_the_newest_migration(
+    make_app, make_client, tmp_path: Path, logs: Logs
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'behind.db'}"
+    await to_thread.run_sync(upgrade, url, "0001")  # migrations run their own event loop
+    await assert_database_not_ready(make_app, make_client, url, logs)
+    await to_thread.run_sync(upgrade, url)
+    client = make_client(make_app(database_url=url))
+    assert (await client.get("/health/ready")).status_code == 200  # ready once migrated
+
+
+async def test_ready_is_503_naming_the_unreachable_database(
+    make_app, make_client, tmp_path: Path, logs: Logs
+) -> None:
+    missing = tmp_path / "no-such-directory" / "app.db"
+    app = make_app(database_url=f"sqlite+aiosqlite:///{missing}")
+    client = make_client(app)
+
+    live = await client.get("/health/live")
+    assert live.status_code == 200  # the process itself is fine: do not restart it
+
+    response = await client.get("/health/ready")
+    body = assert_problem(response, 503)
+    assert "database" in response.text
+    for internal in ("no-such-directory", "sqlite", "aiosqlite", "OperationalError", "unable"):
+        assert internal.lower() not in response.text.lower()
+    assert "database is not ready" in logs.text()  # the details are in the server log
+    assert "OperationalError" in logs.text()
+    assert body["status"] == 503

@@ -1,0 +1,229 @@
+# Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
+"""Practice 3, input validation: strict models, bounds, body size, content type, no echo."""
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+
+from .principals import PASSWORD, credentials, login
+from .support import Logs, assert_problem
+
+pytestmark = pytest.mark.anyio
+
+SECRET = "hunter2-Sup3r-S3cret-Value"
+
+
+async def stored_items(client, headers: dict[str, str]) -> list[dict[str, object]]:
+    response = await client.get("/api/v1/items", headers=headers)
+    assert response.status_code == 200
+    items: list[dict[str, object]] = response.json()
+    return items
+
+
+async def test_extra_fields_are_rejected_and_nothing_is_stored(app, client) -> None:
+    headers = credentials(app)
+    for payload in (
+        {"name": "x", "owner": "bob"},
+        {"name": "x", "id": "00000000-0000-0000-0000-000000000000"},
+        {"name": "x", "is_admin": True},
+    ):
+        response = await client.post("/api/v1/items", headers=headers, json=payload)
+        body = assert_problem(response, 422)
+        assert body["errors"][0]["type"] == "extra_forbidden"
+    assert await stored_items(client, headers) == []
+
+
+async def test_item_field_bounds(app, client) -> None:
+    headers = credentials(app)
+    cases: list[tuple[dict[str, object], int]] = [
+        ({"name": ""}, 422),
+        ({"name": "   "}, 422),
+        ({"name": "x" * 101}, 422),
+        ({"name": "x" * 100}, 201),
+        ({"name": "x"}, 201),
+        ({"name": "x", "description": "d" * 1001}, 422),
+        ({"name": "x", "description": "d" * 1000}, 201),
+        ({"name": "x", "description": None}, 201),
+        ({"name": 5}, 422),
+        ({"name": ["x"]}, 422),
+        ({}, 422),
+    ]
+    for payload, status in cases:
+        response = await client.post("/api/v1/items", headers=headers, json=payload)
+        assert response.status_code == status, (payload, response.text)
+    created = [status for _, status in cases if status == 201]
+    assert len(await stored_items(client, headers)) == len(created)
+
+
+async def test_list_query_bounds(app, client) -> None:
+    headers = credentials(app)
+    for query in ("limit=101", "limit=0", "limit=-1", "limit=abc", "offset=-1", "offset=1000001"):
+        response = await client.get(f"/api/v1/items?{query}", headers=headers)
+        body = assert_problem(response, 422)
+        assert body["errors"][0]["loc"][0] == "query", query
+
+
+async def test_list_limit_at_the_bound_is_accepted(app, client) -> None:
+    response = await client.get("/api/v1/items?limit=100&offset=0", headers=credentials(app))
+    assert response.status_code == 200
+
+
+async def test_validation_errors_never_echo_the_input(app, client, logs: Logs) -> None:
+    payloads: list[dict[str, object]] = [
+        {"name": "ok", "password": SECRET},  # an unexpected field
+        {"nam": SECRET},  # the required field is missing: frameworks echo the whole body
+        {"name": SECRET * 10},  # too long
+        {"name": {"nested": SECRET}},  # wrong type
+        {"name": "ok", "description": [SECRET]},
+    ]
+    for payload in payloads:
+        response = await client.post("/api/v1/items", headers=credentials(app), json=payload)
+        body = assert_problem(response, 422)
+        assert SECRET not in response.text, payload
+        assert body["errors"]
+        assert all({"loc", "msg", "type"} <= error.keys() for error in body["errors"])
+        assert all("input" not in error and "ctx" not in error for error in body["errors"])
+    assert SECRET not in logs.text()
+    assert len(logs.events("input.rejected")) == len(payloads)
+
+
+async def test_invalid_path_parameter_is_not_echoed(app, client) -> None:
+    response = await client.get(f"/api/v1/items/{SECRET}", headers=credentials(app))
+    assert_problem(response, 422)
+    assert SECRET not in response.text
+
+
+async def test_login_form_errors_do_not_echo_the_password(client, logs: Logs) -> None:
+    forms = [
+        {"username": "u" * 65, "password": SECRET},
+        {"password": SECRET},
+        {"username": "alice", "password": SECRET, "grant_type": "client_credentials"},
+        {"username": "alice", "password": "p" * 1025 + SECRET},
+    ]
+    for form in forms:
+        response = await client.post("/api/v1/auth/token", data=form)
+        assert_problem(response, 422)
+        assert SECRET not in response.text
+    assert SECRET not in logs.text()
+
+
+async def test_malformed_json_is_422_without_echo(app, client) -> None:
+    response = await client.post(
+        "/api/v1/items",
+        headers={**credentials(app), "Content-Type": "application/json"},
+        content=b'{"name": "' + SECRET.encode() + b'"',
+    )
+    assert_problem(response, 422)
+    assert SECRET not in response.text
+
+
+async def test_body_over_the_limit_by_content_length_is_413(
+    make_app, make_client, logs: Logs
+) -> None:
+    app = make_app(max_body_bytes=1024)
+    client = make_client(app)
+    headers = credentials(app)
+    response = await client.post(
+        "/api/v1/items", headers=headers, json={"name": "x", "description": "d" * 1100}
+    )
+    assert_problem(response, 413)
+    assert {"reason": "body_too_large"}.items() <= logs.events("input.rejected")[0].items()
+    assert await stored_items(client, headers) == []
+
+
+async def test_chunked_body_over_the_limit_is_413(make_app, make_client) -> None:
+    app = make_app(max_body_bytes=1024)
+    client = make_client(app)
+    headers = credentials(app)
+    sent: list[int] = []
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"name": "x", "description": "'
+        for _ in range(64):
+            sent.append(1)
+            yield b"d" * 100
+        yield b'"}'
+
+    response = await client.post(
+        "/api/v1/items", headers={**headers, "Content-Type": "application/json"}, content=chunks()
+    )
+    assert "content-length" not in response.request.headers
+    assert response.request.headers["transfer-encoding"] == "chunked"
+    assert_problem(response, 413)
+    assert len(sent) < 64, "the whole body was read before refusing it"
+    assert await stored_items(client, headers) == []
+
+
+async def test_body_longer_than_its_content_length_is_413(make_app, make_client) -> None:
+    # The declared length passes the first check; the bytes that arrive are counted anyway.
+    app = make_app(max_body_bytes=1024)
+    client = make_client(app)
+    headers = credentials(app)
+    body = b'{"name": "x", "description": "' + b"d" * 900 + b'"}' + b" " * 2000
+    response = await client.post(
+        "/api/v1/items",
+        headers={**headers, "Content-Type": "application/json", "Content-Length": "10"},
+        content=body,
+    )
+    assert_problem(response, 413)
+    assert await stored_items(client, headers) == []
+
+
+async def test_body_exactly_at_the_limit_is_accepted(make_app, make_client) -> None:
+    app = make_app(max_body_bytes=1024)
+    client = make_client(app)
+    body = json.dumps({"name": "x", "description": "d" * 990}).encode()
+    body += b" " * (1024 - len(body))  # JSON allows trailing whitespace
+    response = await client.post(
+        "/api/v1/items",
+        headers={**credentials(app), "Content-Type": "application/json"},
+        content=body,
+    )
+    assert len(body) == 1024
+    assert response.status_code == 201, response.text
+
+
+async def test_large_login_form_is_413(make_app, make_client) -> None:
+    client = make_client(make_app(max_body_bytes=1024))
+    response = await login(client, "alice", PASSWORD + "x" * 2000)
+    assert_problem(response, 413)
+
+
+async def test_json_routes_refuse_other_content_types(app, client, logs: Logs) -> None:
+    headers = credentials(app)
+    refused = [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/jsonx",
+        "text/json",
+        "",
+    ]
+    for content_type in refused:
+        response = await client.post(
+            "/api/v1/items",
+            headers={**headers, "Content-Type": content_type},
+            content=b'{"name": "x"}',
+        )
+        assert_problem(response, 415)
+    events = logs.events("input.rejected")
+    assert [event["reason"] for event in events] == ["unsupported_media_type"] * len(refused)
+    assert await stored_items(client, headers) == []
+
+    for content_type in (
+        "application/json; charset=utf-8",
+        "APPLICATION/JSON",
+        "application/x+json",
+    ):
+        response = await client.post(
+            "/api/v1/items",
+            headers={**headers, "Content-Type": content_type},
+            content=b'{"name": "x"}',
+        )
+        assert response.status_code == 201, (content_type, response.text)
+
+
+async def test_refresh_refuses_form_encoded_bodies(client) -> None:
+    response = await client.post("/api/v1/auth/refresh", data={"refresh_token": "x"})
+    assert_problem(response, 415)
