@@ -140,7 +140,10 @@ def test_whole_file_options(rendered: Render, variant: Variant) -> None:
     answers = variant.full_answers
     files = relative_files(root)
     package = f"src/{yaml.safe_load((root / '.copier-answers.yml').read_text())['package_name']}"
-    assert (f"{package}/observability/metrics.py" in files) == answers["metrics"]
+    metrics_files = [f"{package}/observability/metrics.py", f"{package}/api/metrics.py"]
+    for path in [*metrics_files, "tests/test_metrics.py"]:
+        assert (path in files) == answers["metrics"], path
+    assert ("prometheus-client" in (root / "pyproject.toml").read_text()) == answers["metrics"]
     assert ("Dockerfile" in files) == answers["docker"]
     assert any(f.startswith(".github/workflows/") for f in files) == (answers["ci"] == "github")
     assert (".github/dependabot.yml" in files) == (answers["dependency_bot"] == "dependabot")
