@@ -6,12 +6,14 @@ the newest revision, or `/health/ready` is 503 while the API would fail.
 """
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 from anyio import to_thread
 
 from .package import upgrade
+from .principals import credentials
 from .support import Logs, assert_problem
 
 pytestmark = pytest.mark.anyio
@@ -50,14 +52,30 @@ async def assert_database_not_ready(make_app, make_client, database_url: str, lo
     assert "database is not ready" in logs.text()
 
 
+def corrupt_table(path: Path, table: str) -> None:
+    """Overwrite the first page of one table; the file header and the schema stay intact,
+    so opening the database and `SELECT 1` still succeed."""
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+        (root,) = connection.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)
+        ).fetchone()
+    with path.open("r+b") as database:
+        database.seek((root - 1) * page_size)
+        database.write(b"\xa5" * page_size)
+
+
 async def test_ready_is_503_for_a_corrupted_database(
     make_app, make_client, database_url: str, logs: Logs
 ) -> None:
-    path = sqlite_path(database_url)
-    for sidecar in path.parent.glob(path.name + "-*"):  # WAL and shared-memory files
-        sidecar.unlink()
-    path.write_bytes(b"this is not a database file" * 4096)
+    corrupt_table(sqlite_path(database_url), "items")
     await assert_database_not_ready(make_app, make_client, database_url, logs)
+    # What readiness predicted: the API cannot serve that table.
+    app = make_app(database_url=database_url)
+    client = make_client(app)
+    response = await client.post("/api/v1/items", headers=credentials(app), json={"name": "x"})
+    assert_problem(response, 500)
 
 
 async def test_ready_is_503_for_a_database_that_was_never_migrated(

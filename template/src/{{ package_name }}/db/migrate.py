@@ -8,9 +8,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from ..services import ReadinessCheck
+from .base import Base
 from .engine import Database
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -43,15 +44,19 @@ def _current_revisions(connection: Connection) -> frozenset[str]:
 
 
 def schema_check(database: Database) -> ReadinessCheck:
-    """A readiness check: the database answers a query on its schema (the migration table),
-    and its revision is the newest this code knows. A missing, corrupted or unmigrated
-    database fails it."""
+    """A readiness check: the database is at the newest revision this code knows, and answers
+    a query on every table the code maps. A missing, corrupted or unmigrated database fails
+    it, where `SELECT 1` would not (it reads no table)."""
     heads = head_revisions()  # read the migration scripts once, at start-up
+    # Whole rows, so that the table itself is read and not only a smaller index.
+    probes = [select(table).limit(1) for table in Base.metadata.tables.values()]
 
     async def check() -> None:
         async with database.engine.connect() as connection:
             current = await connection.run_sync(_current_revisions)
-        if current != heads:
-            raise SchemaNotAtHeadError("the database is not at the newest revision: migrate it")
+            if current != heads:
+                raise SchemaNotAtHeadError("the database is not at the newest revision: migrate it")
+            for probe in probes:
+                await connection.execute(probe)
 
     return check
