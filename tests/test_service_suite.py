@@ -39,6 +39,8 @@ def test_rendered_suite_passes(template_src: Path, tmp_path: Path, variant: Vari
     )
     summary = result.stdout.strip().splitlines()[-1]
     assert " passed" in summary, summary
+    # The package type-checks as rendered (the generated CI runs the same command).
+    run([uv_bin(), "run", "--no-sync", "mypy"], root, env=uv_env(variant), timeout=SUITE_TIMEOUT)
 
 
 @pytest.mark.variant
