@@ -43,7 +43,7 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.chdir(tmp_path)
 
 
-def test_settings(database_url: str, **values: Any) -> Settings:
+def explicit_settings(database_url: str, **values: Any) -> Settings:
     """Settings built from `values` alone: no environment, `.env` or secret files."""
     return Settings(_env_file=None, database_url=database_url, **values)  # type: ignore[call-arg]
 
@@ -54,7 +54,7 @@ def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("seed") / "app.db"
     url = f"sqlite+aiosqlite:///{path}"
     upgrade(url)
-    anyio.run(seed, test_settings(url, env="test"), USERS)
+    anyio.run(seed, explicit_settings(url, env="test"), USERS)
     return path
 
 
@@ -77,7 +77,7 @@ def make_settings(database_url: str) -> Callable[..., Settings]:
             **production_settings(),
             **overrides,
         }
-        return test_settings(values.pop("database_url", database_url), **values)
+        return explicit_settings(values.pop("database_url", database_url), **values)
 
     return factory
 
@@ -144,6 +144,6 @@ def make_user(database_url: str) -> Callable[..., Awaitable[None]]:
     """`await make_user(username, scopes)`: one more principal, made the real way."""
 
     async def factory(username: str, scopes: tuple[str, ...] = READ_WRITE) -> None:
-        await seed(test_settings(database_url, env="test"), {username: scopes})
+        await seed(explicit_settings(database_url, env="test"), {username: scopes})
 
     return factory
