@@ -32,10 +32,12 @@ async def test_probes_answer_head_requests(client) -> None:
         assert response.content == b""
 
 
-async def test_ready(client) -> None:
+async def test_ready(client, logs: Logs) -> None:
     response = await client.get("/health/ready")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
+    # Probes come every few seconds: a healthy one leaves its access record and nothing else.
+    assert [r.record["extra"].get("event") for r in logs.records] == ["http.access"]
 
 
 def sqlite_path(database_url: str) -> Path:

@@ -79,6 +79,13 @@ async def test_access_record_of_anonymous_and_unmatched_requests(client, logs: L
     assert "/nowhere/at/all" not in logs.text()
 
 
+async def test_access_record_names_the_api_docs_pages(make_app, make_client, logs: Logs) -> None:
+    client = make_client(make_app(env="development"))
+    for path in ("/docs", "/openapi.json"):
+        assert (await client.get(path)).status_code == 200
+    assert [record["route"] for record in logs.access()] == ["/docs", "/openapi.json"]
+
+
 @pytest.mark.parametrize(
     ("raw", "escaped"),
     [

@@ -50,7 +50,8 @@ class RouteTemplates:
 
     FastAPI puts the matched route in `scope["route"]`, but inside included routers its `path`
     lacks the routers' prefixes; `fastapi.routing.iter_route_contexts` lists every route with
-    its full template. Looked up once per route object, then remembered.
+    its full template. Plain Starlette routes (the API docs pages) leave no `route` in the
+    scope, only their `endpoint`. Looked up once per route (or endpoint), then remembered.
     """
 
     def __init__(self, app: FastAPI) -> None:
@@ -58,17 +59,18 @@ class RouteTemplates:
         self._templates: dict[int, str] = {}
 
     def __call__(self, scope: Scope) -> str:
-        route = scope.get("route")
-        if route is None:
+        matched = scope.get("route") or scope.get("endpoint")
+        if matched is None:
             return UNMATCHED
-        template = self._templates.get(id(route))
+        template = self._templates.get(id(matched))
         if template is None:
-            # A route we have not seen yet (added after the last look): list them again.
+            # Not seen yet (or added after the last look): list the routes again.
             for context in iter_route_contexts(self.app.routes):
                 full = context.path_format or context.path
                 if full:
                     self._templates.setdefault(id(context.original_route), full)
-            template = self._templates.setdefault(id(route), getattr(route, "path", UNMATCHED))
+                    self._templates.setdefault(id(context.endpoint), full)
+            template = self._templates.setdefault(id(matched), getattr(matched, "path", UNMATCHED))
         return template
 
 
