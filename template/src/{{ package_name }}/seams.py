@@ -4,7 +4,7 @@
 Every template option (`auth`, `rate_limit_backend`, `log_sink`, `database`, `tls`,
 `metrics`) has one module per choice, and `backends.py` names the chosen ones. `app.py` and
 `cli.py` use them only through the shapes below, so adding a choice means writing one module
-(or package) of that shape and naming it in `backends.py`.
+(or package) of that shape, named after the choice: `backends.py` imports it by the answer.
 """
 
 import argparse
