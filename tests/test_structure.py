@@ -35,7 +35,12 @@ OWNER_ENTRY_POINTS = {"app": {"api.router"}, "db.migrations.env": {"db.models"}}
 ASSEMBLY = {"app", "cli", "wiring", "backends", "db.migrations.env", "__main__"}
 
 Render = Callable[[Variant], Path]
-parametrize_variants = pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.id)
+_parametrize = pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.id)
+
+
+def parametrize_variants(test: Callable[..., None]) -> Callable[..., None]:
+    """Run `test` for every variant; `-m variant --variant ID` selects them like the others."""
+    return pytest.mark.variant(_parametrize(test))
 
 
 def template_files() -> list[Path]:
