@@ -55,6 +55,7 @@ async def crash() -> None:
     raise RuntimeError("boom")
 
 
+@pytest.mark.usefixtures("whole_minute")
 @pytest.mark.parametrize("status", RESPONSES)
 async def test_security_headers_on_every_response(make_app, make_client, status: int) -> None:
     case = RESPONSES[status]

@@ -161,6 +161,7 @@ async def test_secrets_never_reach_the_logs(make_app, make_client, logs: Logs) -
         assert part not in printed
 
 
+@pytest.mark.usefixtures("whole_minute")
 async def test_security_events_are_logged_as_such(make_app, make_client, logs: Logs) -> None:
     app: FastAPI = make_app(rate_limit_default="3/minute")
     client = make_client(app)

@@ -8,7 +8,7 @@ import pytest
 from .principals import credentials, login
 from .support import UNTRUSTED_PEER, Logs, assert_problem
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("whole_minute")]
 
 SPOOFED_HEADERS = [
     {"X-Forwarded-For": "198.51.100.1"},
