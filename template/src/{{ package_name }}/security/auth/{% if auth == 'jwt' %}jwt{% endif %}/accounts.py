@@ -108,7 +108,8 @@ class Accounts:
         if user is None:
             await session.rollback()
             return None
-        return await self._issue(session, user, claims.family_id, _scopes(user))
+        # Never more than granted at login (RFC 6749 section 6), nor than the user holds now.
+        return await self._issue(session, user, claims.family_id, claims.scopes & _scopes(user))
 
     async def logout(self, session: AsyncSession, refresh_token: str) -> bool:
         claims = self._verify(refresh_token)
@@ -136,7 +137,7 @@ class Accounts:
         self, session: AsyncSession, user: User, family_id: str, scopes: frozenset[str]
     ) -> TokenPair:
         access = self.tokens.issue_access(user.username, scopes)
-        refresh = self.tokens.issue_refresh(user.username, family_id)
+        refresh = self.tokens.issue_refresh(user.username, family_id, scopes)
         session.add(
             RefreshToken(
                 token_id=refresh.token_id,
