@@ -184,6 +184,62 @@ async def test_body_exactly_at_the_limit_is_accepted(make_app, make_client) -> N
     assert response.status_code == 201, response.text
 
 
+# A body of many unknown keys: cheap to send, costly to validate and to report field by field.
+FLOOD = json.dumps({f"k{i}": 1 for i in range(80_000)}).encode()  # about 1 MiB
+SMALL_BODY_ROUTES = [
+    "/api/v1/auth/token",
+    "/api/v1/auth/refresh",
+    "/api/v1/auth/logout",
+    "/api/v1/items",
+]
+
+
+@pytest.mark.parametrize("path", SMALL_BODY_ROUTES)
+async def test_small_json_routes_refuse_a_large_body_before_parsing_it(
+    app, client, logs: Logs, path: str
+) -> None:
+    response = await client.post(
+        path, headers={**credentials(app), "Content-Type": "application/json"}, content=FLOOD
+    )
+    assert_problem(response, 413)
+    assert len(response.content) < 1000
+    assert logs.events("input.rejected")[0]["reason"] == "body_too_large"
+
+
+async def test_small_json_routes_count_chunked_bodies_too(app, client) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(FLOOD), 8192):
+            yield FLOOD[start : start + 8192]
+
+    response = await client.post(
+        "/api/v1/auth/refresh", headers={"Content-Type": "application/json"}, content=chunks()
+    )
+    assert "content-length" not in response.request.headers
+    assert_problem(response, 413)
+
+
+async def test_a_route_of_yours_declares_its_own_body_limit(make_app, make_client) -> None:
+    app = make_app()
+
+    @app.post("/notes/{note_id}", max_body_size=100)
+    async def note(note_id: int, body: dict[str, str]) -> dict[str, int]:
+        return {"id": note_id}
+
+    client = make_client(app)
+    small = await client.post("/notes/1", json={"text": "short"})
+    assert small.status_code == 200
+    assert_problem(await client.post("/notes/1", json={"text": "x" * 200}), 413)
+
+
+async def test_many_invalid_fields_get_the_first_few_and_a_count(app, client) -> None:
+    body = {f"k{i}": 1 for i in range(1000)}  # 1,000 unknown keys, and no name
+    response = await client.post("/api/v1/items", headers=credentials(app), json=body)
+    problem = assert_problem(response, 422)
+    assert len(problem["errors"]) == 10
+    assert problem["error_count"] == 1001
+    assert len(response.content) < 2000
+
+
 async def test_large_login_form_is_413(make_app, make_client) -> None:
     client = make_client(make_app(max_body_bytes=1024))
     response = await login(client, "alice", PASSWORD + "x" * 2000)

@@ -1,6 +1,7 @@
 # Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
 """Exception handling: every error leaves the service as RFC 9457 `application/problem+json`."""
 
+import itertools
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -15,6 +16,7 @@ from .context import current_request_id
 from .observability.logging import security_event
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+MAX_REPORTED_ERRORS = 10
 
 
 class ProblemResponse(JSONResponse):
@@ -81,13 +83,15 @@ async def _handle_http_exception(_: Request, exc: StarletteHTTPException) -> Pro
 
 
 async def _handle_validation_error(_: Request, exc: RequestValidationError) -> ProblemResponse:
-    # Field locations and messages only: the submitted input is never echoed.
+    # Field locations and messages only: the submitted input is never echoed. A body of many
+    # bad fields gets the first few and a count, not an answer larger than itself.
+    found = exc.errors()
     errors = [
         {"loc": [str(part) for part in error["loc"]], "msg": error["msg"], "type": error["type"]}
-        for error in exc.errors()
+        for error in itertools.islice(found, MAX_REPORTED_ERRORS)
     ]
-    security_event("input.rejected", reason="invalid_fields", fields=len(errors))
-    return problem_response(422, "The request is not valid.", errors=errors)
+    security_event("input.rejected", reason="invalid_fields", fields=len(found))
+    return problem_response(422, "The request is not valid.", errors=errors, error_count=len(found))
 
 
 def register_exception_handlers(app: FastAPI) -> None:

@@ -10,10 +10,11 @@ from fastapi import Depends, Request
 
 from ..db.engine import Session
 from ..security.auth.principal import Principal, current_principal, require_scopes
-from ..security.body import require_json
+from ..security.body import SMALL_JSON_BODY, require_json
 from ..services import Services, services_of
 
 __all__ = [
+    "SMALL_JSON_BODY",
     "CurrentPrincipal",
     "JsonBody",
     "Principal",

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ..db.models import Item
 from ..errors import Problem
-from .deps import JsonBody, Principal, Session, require_scopes
+from .deps import SMALL_JSON_BODY, JsonBody, Principal, Session, require_scopes
 
 router = APIRouter(prefix="/items", tags=["items"])
 
@@ -66,7 +66,12 @@ async def list_items(
     return [ItemOut.model_validate(row) for row in rows]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[JsonBody])
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[JsonBody],
+    max_body_size=SMALL_JSON_BODY,
+)
 async def create_item(payload: ItemIn, principal: Writer, session: Session) -> ItemOut:
     item = Item(owner=principal.subject, name=payload.name, description=payload.description)
     session.add(item)

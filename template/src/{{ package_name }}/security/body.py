@@ -1,13 +1,24 @@
 # Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
 """Input validation at the edge: request body size (413) and JSON content type (415)."""
 
-from fastapi import HTTPException, Request
+import re
+from collections.abc import Callable
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.routing import iter_route_contexts
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import Problem, send_problem
 from ..observability.logging import security_event
 
 TOO_LARGE = "The request body is too large."
+SMALL_JSON_BODY = 16 * 1024
+"""A body limit for routes that take a few bounded fields, far below `APP_MAX_BODY_BYTES`:
+`@router.post(..., max_body_size=SMALL_JSON_BODY)`. Over it, 413 before anything is parsed."""
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+RouteLimit = Callable[[str, str], int | None]
+"""The body limit a route declares for (method, path), or None."""
 
 
 class BodyTooLarge(HTTPException):
@@ -15,27 +26,73 @@ class BodyTooLarge(HTTPException):
         super().__init__(status_code=413, detail=TOO_LARGE)
 
 
+class RouteBodyLimits:
+    """The limits that routes declare with FastAPI's own `max_body_size=` parameter.
+
+    Read from the app's routes at the first request, then looked up by method and path: a
+    dictionary for fixed paths, the route's pattern for paths with parameters.
+    """
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self._fixed: dict[tuple[str, str], int] | None = None
+        self._patterns: list[tuple[frozenset[str], re.Pattern[str], int]] = []
+
+    def __call__(self, method: str, path: str) -> int | None:
+        if self._fixed is None:
+            self._fixed = self._load()
+        limit = self._fixed.get((method, path))
+        if limit is None and self._patterns:
+            for methods, pattern, size in self._patterns:
+                if method in methods and pattern.match(path):
+                    return size
+        return limit
+
+    def _load(self) -> dict[tuple[str, str], int]:
+        fixed: dict[tuple[str, str], int] = {}
+        for context in iter_route_contexts(self.app.routes):
+            size = getattr(context, "max_body_size", None)
+            methods = frozenset(context.methods or ())
+            if size is None or not methods or not context.path_format:
+                continue
+            if "{" in context.path_format:
+                self._patterns.append((methods, context.path_regex, size))
+            else:
+                fixed.update(dict.fromkeys(((m, context.path_format) for m in methods), size))
+        return fixed
+
+
 class BodySizeLimitMiddleware:
-    """Refuse bodies over `max_body_bytes`, by `Content-Length` or while streaming (chunked).
+    """Refuse bodies over `max_body_bytes`, or over the smaller limit of the route they are
+    sent to, by `Content-Length` or while streaming (chunked). Answers are problem documents.
 
     The body is never buffered here: each chunk is counted as the application reads it.
     """
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, route_limit: RouteLimit | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.route_limit = route_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
+        limit = self.max_body_bytes
+        if self.route_limit is not None and scope["method"] not in READ_ONLY_METHODS:
+            route_limit = self.route_limit(scope["method"], scope["path"])
+            if route_limit is not None:
+                limit = min(limit, route_limit)
+
         for name, value in scope["headers"]:
             if name == b"content-length":
                 if not value.isdigit():
                     await send_problem(scope, receive, send, 400, "Invalid Content-Length.")
                     return
-                if int(value) > self.max_body_bytes:
+                if int(value) > limit:
                     security_event("input.rejected", reason="body_too_large")
                     await send_problem(scope, receive, send, 413, TOO_LARGE)
                     return
@@ -48,7 +105,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > limit:
                     security_event("input.rejected", reason="body_too_large")
                     raise BodyTooLarge
             return message

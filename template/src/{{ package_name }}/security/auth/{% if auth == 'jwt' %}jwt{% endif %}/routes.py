@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Form, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from ....db.engine import Session
-from ...body import require_json
+from ...body import SMALL_JSON_BODY, require_json
 from ...ratelimit import login_rate_limit
 from ..principal import unauthorized
 from .accounts import Accounts, TokenPair
@@ -46,14 +46,18 @@ def router(accounts: Accounts) -> APIRouter:
             access_token=pair.access.token, expires_in=ttl, refresh_token=pair.refresh.token
         )
 
-    @auth_router.post("/token", dependencies=[Depends(login_rate_limit)])
+    @auth_router.post(
+        "/token", dependencies=[Depends(login_rate_limit)], max_body_size=SMALL_JSON_BODY
+    )
     async def token(form: Annotated[LoginForm, Form()], session: Session) -> TokenResponse:
         pair = await accounts.login(session, form.username, form.password, form.scope.split())
         if pair is None:
             raise unauthorized()
         return token_response(pair)
 
-    @auth_router.post("/refresh", dependencies=[Depends(require_json)])
+    @auth_router.post(
+        "/refresh", dependencies=[Depends(require_json)], max_body_size=SMALL_JSON_BODY
+    )
     async def refresh(body: RefreshRequest, session: Session) -> TokenResponse:
         pair = await accounts.refresh(session, body.refresh_token)
         if pair is None:
@@ -65,6 +69,7 @@ def router(accounts: Accounts) -> APIRouter:
         status_code=status.HTTP_204_NO_CONTENT,
         response_class=Response,
         dependencies=[Depends(require_json)],
+        max_body_size=SMALL_JSON_BODY,
     )
     async def logout(body: RefreshRequest, session: Session) -> None:
         if not await accounts.logout(session, body.refresh_token):
