@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 from loguru import logger
+from starlette.types import ASGIApp, Message
 
 TRUSTED_PROXY = "127.0.0.1"  # the default APP_FORWARDED_ALLOW_IPS
 UNTRUSTED_PEER = "203.0.113.7"  # TEST-NET-3: some client on the internet
@@ -22,6 +23,37 @@ def random_secret() -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def raw_get(
+    app: ASGIApp, target: bytes, *, host: bytes, scheme: str = "http"
+) -> tuple[int, dict[bytes, bytes]]:
+    """GET a request target no HTTP client would send (`*@evil/x`), straight through ASGI."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": scheme,
+        "path": target.decode("latin-1"),
+        "raw_path": target,
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", host)],
+        "client": (TRUSTED_PROXY, 40000),
+        "server": ("testserver", 80),
+    }
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    start = next(message for message in sent if message["type"] == "http.response.start")
+    return start["status"], dict(start.get("headers", []))
 
 
 def without_request_id(body: dict[str, Any]) -> dict[str, Any]:

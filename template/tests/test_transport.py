@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 
 from .principals import credentials, login
-from .support import UNTRUSTED_PEER, Logs, assert_problem, bearer
+from .support import UNTRUSTED_PEER, Logs, assert_problem, bearer, raw_get
 
 pytestmark = pytest.mark.anyio
 
@@ -144,6 +144,49 @@ async def test_wildcard_allowed_hosts(make_app, make_client) -> None:
         for host in expected
     }
     assert statuses == expected
+
+
+HOST_ATTACKS = [
+    "evil.com/.example.com",
+    "evil.com?.example.com",
+    "evil.com#.example.com",
+    "evil.com\\.example.com",
+    "evil.com@api.example.com",
+    "api.example.com:@evil.com",
+    "api.example.com:99999",
+    "api.example.com:",
+    "api..example.com",
+    "-api.example.com",
+    "[zz::1]",
+    "",
+]
+
+
+@pytest.mark.parametrize("host", HOST_ATTACKS)
+async def test_hosts_outside_the_host_grammar_are_refused_and_never_redirected(
+    make_app, make_client, host: str
+) -> None:
+    app = make_app(allowed_hosts=["*.example.com", "api.example.com"], https_redirect=True)
+    client = make_client(app, scheme="http")
+    response = await client.get("/api/v1/me", headers={"Host": host})
+    assert_problem(response, 400)
+    assert "location" not in response.headers
+
+
+async def test_ip_literal_hosts_with_ports(make_app, make_client) -> None:
+    client = make_client(make_app(allowed_hosts=["[::1]", "127.0.0.1"]))
+    for host in ("[::1]", "[::1]:8443", "127.0.0.1", "127.0.0.1:8000"):
+        assert (await client.get("/health/live", headers={"Host": host})).status_code == 200
+    for host in ("[::2]", "127.0.0.2", "[::1]x"):
+        assert_problem(await client.get("/health/live", headers={"Host": host}), 400)
+
+
+@pytest.mark.parametrize("target", [b"*@evil.example/x", b"//evil.example/x", b"evil.example"])
+async def test_https_redirect_only_for_a_path_target(make_app, target: bytes) -> None:
+    app = make_app(https_redirect=True)
+    status, headers = await raw_get(app, target, host=b"testserver")
+    assert status == 400
+    assert b"location" not in headers
 
 
 async def test_no_server_header_even_when_a_route_sets_one(app, client) -> None:

@@ -8,32 +8,56 @@ from `X-Forwarded-Proto` / `X-Forwarded-For` only when the peer is in
 never the Host check.
 """
 
+import ipaddress
+import re
 from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import send_problem
 
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+# RFC 3986 host [":" port], narrowed to what a server name can be: a DNS name (which covers
+# IPv4 addresses) or a bracketed IPv6 address. No userinfo, path, query or fragment.
+_HOST_HEADER = re.compile(
+    rf"(?P<host>\[[0-9a-f:.]+\]|(?:{_LABEL}\.)*{_LABEL}\.?)(?::(?P<port>\d{{1,5}}))?"
+)
 
-def host_from_header(value: str) -> str:
-    """The host part of a `Host` header, lower-cased, without the port (IPv6 kept bracketed)."""
-    value = value.strip().lower()
-    if value.startswith("["):
-        return value[: value.find("]") + 1]
-    return value.split(":", 1)[0]
+
+def host_from_header(value: str) -> str | None:
+    """The host of a `Host` header, lower-cased and without the port; None unless the whole
+    value follows the host and port grammar (so `a:@b`, `a/.b`, `a?b` or `a\\b` are None)."""
+    match = _HOST_HEADER.fullmatch(value.lower())
+    if match is None or (match["port"] is not None and int(match["port"]) > 65_535):
+        return None
+    host = match["host"]
+    if host.startswith("["):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            return None
+        return host
+    return host.removesuffix(".")
 
 
 class HostMatcher:
-    """Exact host names, plus `*.example.com` patterns that match any subdomain."""
+    """Exact host names, and `*.example.com` patterns: one or more labels followed by exactly
+    the pattern's labels, compared label by label."""
 
     def __init__(self, allowed_hosts: Iterable[str]) -> None:
         hosts = [host.strip().lower() for host in allowed_hosts]
+        self.any = "*" in hosts
         self.exact = frozenset(host for host in hosts if not host.startswith("*."))
-        self.suffixes = tuple(host[1:] for host in hosts if host.startswith("*."))
-        self.any = "*" in self.exact
+        self.suffixes = tuple(tuple(host[2:].split(".")) for host in hosts if host.startswith("*."))
 
     def __contains__(self, host: str) -> bool:
-        return self.any or host in self.exact or (bool(host) and host.endswith(self.suffixes))
+        if self.any or host in self.exact:
+            return True
+        labels = tuple(host.split("."))
+        return any(
+            len(labels) > len(suffix) and labels[-len(suffix) :] == suffix
+            for suffix in self.suffixes
+        )
 
 
 class TransportSecurityMiddleware:
@@ -57,12 +81,12 @@ class TransportSecurityMiddleware:
             await self.app(scope, receive, send)
             return
 
-        host = ""
+        host = None
         for name, value in scope["headers"]:
             if name == b"host":
                 host = host_from_header(value.decode("latin-1"))
                 break
-        if host not in self.hosts:
+        if host is None or host not in self.hosts:
             await send_problem(scope, receive, send, 400, "The Host header is not allowed.")
             return
 
@@ -75,8 +99,12 @@ class TransportSecurityMiddleware:
             return
 
         if self.https_redirect and scope["method"] in {"GET", "HEAD"}:
+            path = scope.get("raw_path") or scope["path"].encode("latin-1")
+            if not path.startswith(b"/") or path.startswith(b"//"):
+                # Only an origin-form target (`/path`) may follow the host in `Location`.
+                await send_problem(scope, receive, send, 400, "The request target is not a path.")
+                return
             query = scope["query_string"].decode("latin-1")
-            path = scope.get("raw_path") or scope["path"].encode()
             location = f"https://{host}{path.decode('latin-1')}"
             if query:
                 location += f"?{query}"
