@@ -27,6 +27,15 @@ REFUSED: dict[str, tuple[dict[str, Any], str]] = {
     "no_allowed_hosts": ({"allowed_hosts": []}, "APP_ALLOWED_HOSTS"),
     "any_host": ({"allowed_hosts": ["api.example.com", "*"]}, "APP_ALLOWED_HOSTS"),
     "any_proxy": ({"forwarded_allow_ips": ["*"]}, "APP_FORWARDED_ALLOW_IPS"),
+    "every_address_as_proxy": (
+        {"forwarded_allow_ips": ["0.0.0.0/0", "::/0"]},
+        "APP_FORWARDED_ALLOW_IPS",
+    ),
+    "half_the_internet_as_proxy": (
+        {"forwarded_allow_ips": ["128.0.0.0/1"]},
+        "APP_FORWARDED_ALLOW_IPS",
+    ),
+    "ipv6_internet_as_proxy": ({"forwarded_allow_ips": ["2000::/3"]}, "APP_FORWARDED_ALLOW_IPS"),
     "any_cors_origin": ({"cors_origins": ["*"]}, "APP_CORS_ORIGINS"),
     "docs": ({"docs_enabled": True}, "APP_DOCS_ENABLED"),
     "plain_http": ({"enforce_https": False}, "APP_ENFORCE_HTTPS"),
@@ -55,6 +64,11 @@ def test_every_problem_is_reported_at_once(make_settings) -> None:
     assert all(SHORT not in problem for problem in problems)
 
 
+def test_proxies_in_private_networks_or_named_ranges_are_accepted(make_settings) -> None:
+    proxies = ["10.0.0.0/8", "192.168.1.10", "fd00::/8", "35.191.0.0/16", "2001:db8::1"]
+    assert deploy_problems(make_settings(forwarded_allow_ips=proxies)) == []
+
+
 def test_safe_production_settings_have_no_problems(make_settings) -> None:
     assert deploy_problems(make_settings()) == []
 
@@ -67,6 +81,7 @@ def test_safe_production_settings_have_no_problems(make_settings) -> None:
         ("APP_WORKERS", "-Sup3rS3cret"),
         ("APP_ACCESS_TOKEN_TTL_SECONDS", "5"),
         ("APP_HSTS_MAX_AGE", "-1"),
+        ("APP_FORWARDED_ALLOW_IPS", "10.0.0.1,Sup3rS3cret-proxy"),
     ],
 )
 def test_invalid_values_are_named_but_not_shown(
