@@ -1,6 +1,7 @@
 # Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
 """Practice 8, secrets in the environment: unsafe production settings refused, never shown."""
 
+import string
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ REFUSED: dict[str, tuple[dict[str, Any], str]] = {
     "jwt_secret_empty": ({"jwt_secret": ""}, "APP_JWT_SECRET"),
     "jwt_secret_short": ({"jwt_secret": SHORT}, "APP_JWT_SECRET"),
     "jwt_secret_placeholder": ({"jwt_secret": PLACEHOLDER}, "APP_JWT_SECRET"),
+    "jwt_secret_repeated_character": ({"jwt_secret": "a" * 48}, "APP_JWT_SECRET"),
+    "jwt_secret_repeated_word": ({"jwt_secret": "password" * 6}, "APP_JWT_SECRET"),
     "no_allowed_hosts": ({"allowed_hosts": []}, "APP_ALLOWED_HOSTS"),
     "any_host": ({"allowed_hosts": ["api.example.com", "*"]}, "APP_ALLOWED_HOSTS"),
     "any_proxy": ({"forwarded_allow_ips": ["*"]}, "APP_FORWARDED_ALLOW_IPS"),
@@ -67,6 +70,19 @@ def test_every_problem_is_reported_at_once(make_settings) -> None:
 def test_proxies_in_private_networks_or_named_ranges_are_accepted(make_settings) -> None:
     proxies = ["10.0.0.0/8", "192.168.1.10", "fd00::/8", "35.191.0.0/16", "2001:db8::1"]
     assert deploy_problems(make_settings(forwarded_allow_ips=proxies)) == []
+
+
+def test_secrets_of_32_bytes_are_long_enough_and_31_are_not(make_settings) -> None:
+    varied = "".join(sorted(string.ascii_letters + string.digits, key=lambda c: (ord(c) * 7) % 62))
+    assert deploy_problems(make_settings(jwt_secret=varied[:32])) == []
+    (problem,) = deploy_problems(make_settings(jwt_secret=varied[:31]))
+    assert "shorter than 32 bytes" in problem
+
+
+def test_guessable_secrets_are_refused_with_how_to_make_one(make_settings) -> None:
+    (problem,) = deploy_problems(make_settings(jwt_secret="ab" * 24))
+    assert "openssl rand" in problem
+    assert "ab" * 24 not in problem
 
 
 def test_safe_production_settings_have_no_problems(make_settings) -> None:
