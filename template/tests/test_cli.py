@@ -155,6 +155,51 @@ def test_serve_refuses_unsafe_production_settings(
     assert SHORT_SECRET not in output.err + output.out
 
 
+UNUSABLE = {
+    "rate_limit": ("APP_RATE_LIMIT_DEFAULT", "banana-Sup3rS3cret"),
+    "login_limit": ("APP_RATE_LIMIT_LOGIN", "5 per Sup3rS3cret"),
+    "database_url_kind": ("APP_DATABASE_URL", "postgres://admin:Sup3rS3cret@db/app"),
+    "database_url_syntax": ("APP_DATABASE_URL", "Sup3rS3cret not a url"),
+}
+
+
+@pytest.mark.parametrize("command", ["check", "serve", "migrate"])
+@pytest.mark.parametrize("case", UNUSABLE)
+def test_settings_no_command_could_use_are_one_line_each_without_a_traceback(
+    production_env, monkeypatch: pytest.MonkeyPatch, capsys, case: str, command: str
+) -> None:
+    variable, value = UNUSABLE[case]
+    monkeypatch.setenv(variable, value)
+    monkeypatch.setenv("APP_HOST", "203.0.113.254")  # serve must stop before binding
+    with pytest.raises(SystemExit) as exited:
+        main([command])
+    assert exited.value.code == 2
+    output = capsys.readouterr()
+    lines = output.err.strip().splitlines()
+    assert len(lines) == 1
+    assert variable in lines[0]
+    assert "Sup3rS3cret" not in output.err + output.out
+    assert "Traceback" not in output.err
+
+
+def test_create_user_without_a_password_is_one_line(
+    production_env, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    assert main(["migrate"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["create-user", "gina", "--scope", "items:read", "--password-stdin"]) == 1
+
+    def no_terminal(prompt: str = "") -> str:
+        raise EOFError
+
+    monkeypatch.setattr("getpass.getpass", no_terminal)
+    assert main(["create-user", "gina", "--scope", "items:read"]) == 1
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert (
+        errors == ["cannot create user: no password given (use a terminal or --password-stdin)"] * 2
+    )
+
+
 def test_unknown_command_is_a_usage_error(capsys) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["frobnicate"])

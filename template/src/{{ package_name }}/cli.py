@@ -9,8 +9,7 @@ import uvicorn
 
 from . import backends
 from .db import migrate
-from .settings import settings_or_exit
-from .wiring import deploy_problems, open_database
+from .wiring import deploy_problems, open_database, usable_settings
 
 APP_FACTORY = f"{__package__}.app:create_app"
 
@@ -22,7 +21,7 @@ def _report(problems: list[str]) -> int:
 
 
 def check(_: argparse.Namespace) -> int:
-    settings = settings_or_exit()
+    settings = usable_settings()
     problems = deploy_problems(settings)
     if not settings.is_production:
         problems.insert(0, f"APP_ENV is {settings.env!r}: deploy with APP_ENV=production")
@@ -32,7 +31,7 @@ def check(_: argparse.Namespace) -> int:
 
 
 def serve(_: argparse.Namespace) -> int:
-    settings = settings_or_exit()
+    settings = usable_settings()
     if settings.is_production and _report(deploy_problems(settings)):
         print("refusing to start: fix the settings above", file=sys.stderr)
         return 1
@@ -54,7 +53,7 @@ def serve(_: argparse.Namespace) -> int:
 
 
 def run_migrations(_: argparse.Namespace) -> int:
-    migrate.upgrade(settings_or_exit().database_url)
+    migrate.upgrade(usable_settings().database_url)
     print("database is up to date")
     return 0
 
@@ -68,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
         ("migrate", run_migrations, "apply database migrations"),
     ):
         commands.add_parser(name, help=help_text).set_defaults(handler=handler)
-    backends.auth.add_commands(commands.add_parser, open_database)
+    backends.auth.add_commands(commands.add_parser, lambda: open_database(usable_settings()))
     return parser
 
 

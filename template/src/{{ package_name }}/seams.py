@@ -24,7 +24,9 @@ from .settings import Settings
 
 AddCommand = Callable[..., argparse.ArgumentParser]
 """Adds a subcommand to the command line: `add_command(name, help=...)`."""
-OpenDatabase = Callable[[Settings], Database]
+OpenDatabase = Callable[[], Database]
+"""Opens the database the settings name; on settings no command can use, exits with one line
+per problem."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,10 @@ class DatabaseBackend(Option, Protocol):
     """`db/<choice>.py`: engine settings for the database server."""
 
     def configure(self, engine: AsyncEngine) -> None: ...
+
+    def configuration_problems(self, settings: Settings) -> list[str]:
+        """Why no command can use this database URL (in any mode)."""
+        ...
 
 
 @runtime_checkable

@@ -1,10 +1,12 @@
 # Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
 """The chosen options (`backends.py`) put to work together: deploy checks and the database."""
 
+import sys
+
 from . import backends
 from .db.engine import Database
 from .seams import Option
-from .settings import Settings
+from .settings import Settings, settings_or_exit
 
 OPTIONS: tuple[Option, ...] = (
     backends.auth,
@@ -23,6 +25,22 @@ def deploy_problems(settings: Settings) -> list[str]:
     for option in OPTIONS:
         problems.extend(option.deploy_problems(settings))
     return problems
+
+
+def configuration_problems(settings: Settings) -> list[str]:
+    """Settings that pass validation but that no command could use, in any mode."""
+    return backends.database.configuration_problems(settings)
+
+
+def usable_settings() -> Settings:
+    """The settings, for a command: on any problem, one line each on stderr (naming the
+    setting, never its value) and exit status 2, never a traceback."""
+    settings = settings_or_exit()
+    if problems := configuration_problems(settings):
+        for problem in problems:
+            print(f"invalid setting {problem}", file=sys.stderr)
+        raise SystemExit(2)
+    return settings
 
 
 def open_database(settings: Settings) -> Database:

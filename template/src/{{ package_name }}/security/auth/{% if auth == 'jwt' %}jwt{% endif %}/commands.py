@@ -7,7 +7,6 @@ import getpass
 import sys
 
 from ....seams import AddCommand, OpenDatabase
-from ....settings import settings_or_exit
 from .accounts import AccountError, create_user
 from .passwords import PasswordHasher
 
@@ -27,16 +26,31 @@ def add_commands(add_command: AddCommand, open_database: OpenDatabase) -> None:
     command.set_defaults(handler=run)
 
 
-def _create_user(args: argparse.Namespace, open_database: OpenDatabase) -> int:
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Repeat password: ") != password:
-            print("passwords do not match", file=sys.stderr)
-            return 1
+def _read_password(from_stdin: bool) -> str | None:
+    """The password from stdin or, twice, from the terminal; None when the two differ."""
+    if from_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        return line.rstrip("\r\n")
+    password = getpass.getpass("Password: ")
+    return password if getpass.getpass("Repeat password: ") == password else None
 
-    database = open_database(settings_or_exit())
+
+def _create_user(args: argparse.Namespace, open_database: OpenDatabase) -> int:
+    try:
+        password = _read_password(args.password_stdin)
+    except EOFError:
+        print(
+            "cannot create user: no password given (use a terminal or --password-stdin)",
+            file=sys.stderr,
+        )
+        return 1
+    if password is None:
+        print("passwords do not match", file=sys.stderr)
+        return 1
+
+    database = open_database()
 
     async def create() -> None:
         try:
