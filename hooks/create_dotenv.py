@@ -19,8 +19,9 @@ from pathlib import Path
 SECRET_BYTES = 48
 HEADER = (
     "# Local development settings, written once by the project template.\n"
-    "# Git-ignored: never commit this file. Production reads settings from the real\n"
-    "# environment or from files in APP_SECRETS_DIR, not from here.\n"
+    "# Git-ignored: never commit this file. A process started with APP_ENV=production never\n"
+    "# reads it (settings come from the environment and APP_SECRETS_DIR); development mode\n"
+    "# serves on loopback addresses only.\n"
 )
 
 

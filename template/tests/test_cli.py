@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from anyio import to_thread
 
-from .package import main
+from .package import load_settings, main
 from .principals import PASSWORD, login
 from .support import random_secret
 
@@ -198,6 +198,36 @@ def test_create_user_without_a_password_is_one_line(
     assert (
         errors == ["cannot create user: no password given (use a terminal or --password-stdin)"] * 2
     )
+
+
+def test_production_never_reads_the_development_dotenv(
+    production_env, tmp_path: Path, capsys
+) -> None:
+    # A developer's .env left in the folder: development secret, docs on, plain HTTP.
+    (tmp_path / ".env").write_text(
+        "APP_ENV=development\nAPP_JWT_SECRET=Dev-Sup3rS3cret-value-0123456789abcdef\n"
+        "APP_DOCS_ENABLED=true\nAPP_ENFORCE_HTTPS=false\n"
+    )
+    settings = load_settings()
+    assert settings.is_production
+    assert settings.docs_enabled is False
+    assert settings.enforce_https is True
+    assert settings.jwt_secret is not None
+    assert "Sup3rS3cret" not in settings.jwt_secret.get_secret_value()
+    assert main(["check"]) == 0
+
+
+# Every interface, IPv4 and IPv6, a public address, a name: all refused outside production.
+@pytest.mark.parametrize("host", ["0.0.0.0", "::0", "203.0.113.254", "api.example.com"])  # noqa: S104
+def test_development_serves_on_loopback_addresses_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys, host: str
+) -> None:
+    # No APP_ENV in the environment: the .env of a fresh project makes it development.
+    (tmp_path / ".env").write_text(f"APP_ENV=development\nAPP_HOST={host}\n")
+    assert main(["serve"]) == 1
+    err = capsys.readouterr().err
+    assert "APP_HOST must be a loopback address" in err
+    assert host not in err
 
 
 def test_unknown_command_is_a_usage_error(capsys) -> None:

@@ -2,6 +2,7 @@
 """The service's command line: serve, check, migrate, and the commands of its auth backend."""
 
 import argparse
+import ipaddress
 import sys
 from collections.abc import Sequence
 
@@ -35,6 +36,13 @@ def serve(_: argparse.Namespace) -> int:
     if settings.is_production and _report(deploy_problems(settings)):
         print("refusing to start: fix the settings above", file=sys.stderr)
         return 1
+    if not settings.is_production and not is_loopback(settings.host):
+        print(
+            f"refusing to start: in {settings.env} mode APP_HOST must be a loopback address "
+            "(127.0.0.1, ::1, localhost); to be reachable from elsewhere, run in production",
+            file=sys.stderr,
+        )
+        return 1
     if settings.is_development:
         migrate.upgrade(settings.database_url)
     uvicorn.run(
@@ -50,6 +58,15 @@ def serve(_: argparse.Namespace) -> int:
         **backends.tls.server_options(settings),
     )
     return 0
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def run_migrations(_: argparse.Namespace) -> int:
