@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 from loguru import logger
-from starlette.types import ASGIApp, Message
+from starlette.types import ASGIApp, Message, Receive
 
 TRUSTED_PROXY = "127.0.0.1"  # the default APP_FORWARDED_ALLOW_IPS
 UNTRUSTED_PEER = "203.0.113.7"  # TEST-NET-3: some client on the internet
@@ -25,35 +25,48 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def raw_get(
-    app: ASGIApp, target: bytes, *, host: bytes, scheme: str = "http"
+async def asgi_call(
+    app: ASGIApp,
+    method: str,
+    target: bytes,
+    *,
+    headers: list[tuple[bytes, bytes]],
+    receive: Receive | None = None,
+    scheme: str = "http",
 ) -> tuple[int, dict[bytes, bytes]]:
-    """GET a request target no HTTP client would send (`*@evil/x`), straight through ASGI."""
+    """Call the app straight through ASGI, for what no HTTP client would send (`*@evil/x`)
+    or to watch how the body is read. Returns the status and the response headers."""
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "GET",
+        "method": method,
         "scheme": scheme,
         "path": target.decode("latin-1"),
         "raw_path": target,
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"host", host)],
+        "headers": headers,
         "client": (TRUSTED_PROXY, 40000),
         "server": ("testserver", 80),
     }
     sent: list[Message] = []
 
-    async def receive() -> Message:
+    async def no_body() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
     async def send(message: Message) -> None:
         sent.append(message)
 
-    await app(scope, receive, send)
+    await app(scope, receive or no_body, send)
     start = next(message for message in sent if message["type"] == "http.response.start")
     return start["status"], dict(start.get("headers", []))
+
+
+async def raw_get(
+    app: ASGIApp, target: bytes, *, host: bytes, scheme: str = "http"
+) -> tuple[int, dict[bytes, bytes]]:
+    return await asgi_call(app, "GET", target, headers=[(b"host", host)], scheme=scheme)
 
 
 def without_request_id(body: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from .principals import PASSWORD, credentials, login
-from .support import Logs, assert_problem
+from .support import Logs, asgi_call, assert_problem
 
 pytestmark = pytest.mark.anyio
 
@@ -130,6 +130,28 @@ async def test_body_over_the_limit_by_content_length_is_413(
     assert_problem(response, 413)
     assert {"reason": "body_too_large"}.items() <= logs.events("input.rejected")[0].items()
     assert await stored_items(client, headers) == []
+
+
+async def test_an_over_limit_content_length_is_refused_before_the_body_is_read(make_app) -> None:
+    app = make_app(max_body_bytes=1024)
+    reads = 0
+
+    async def receive() -> dict[str, object]:
+        nonlocal reads
+        reads += 1
+        return {"type": "http.request", "body": b"x" * 2000, "more_body": False}
+
+    headers = [
+        (b"host", b"testserver"),
+        (b"content-type", b"application/json"),
+        (b"content-length", b"2000"),
+        *((name.lower().encode(), value.encode()) for name, value in credentials(app).items()),
+    ]
+    status, _ = await asgi_call(
+        app, "POST", b"/api/v1/items", headers=headers, receive=receive, scheme="https"
+    )
+    assert status == 413
+    assert reads == 0
 
 
 async def test_chunked_body_over_the_limit_is_413(make_app, make_client) -> None:

@@ -7,6 +7,7 @@ import getpass
 import sys
 
 from ....seams import AddCommand, OpenDatabase
+from ...constant_time import equal
 from .accounts import AccountError, create_user
 from .passwords import PasswordHasher
 
@@ -34,7 +35,7 @@ def _read_password(from_stdin: bool) -> str | None:
             raise EOFError
         return line.rstrip("\r\n")
     password = getpass.getpass("Password: ")
-    return password if getpass.getpass("Repeat password: ") == password else None
+    return password if equal(getpass.getpass("Repeat password: "), password) else None
 
 
 def _create_user(args: argparse.Namespace, open_database: OpenDatabase) -> int:
