@@ -132,6 +132,28 @@ async def test_forwarded_chain_is_read_from_the_trusted_end(
     assert logs.access()[0]["client_ip"] == "198.51.100.9"
 
 
+async def test_login_attempts_from_one_ipv6_64_share_one_bucket(make_app, make_client) -> None:
+    app = make_app()  # the default login limit: 5 a minute
+    statuses = []
+    for host in range(1, 31):  # 30 addresses of one /64, as one subscriber can use
+        client = make_client(app, ip=f"2001:db8:1:2::{host:x}")
+        statuses.append((await login(client, "alice", "wrong password")).status_code)
+    assert statuses[:5] == [401] * 5
+    assert set(statuses[5:]) == {429}
+    # Another /64 is another client.
+    neighbour = make_client(app, ip="2001:db8:1:3::1")
+    assert (await login(neighbour, "alice", "wrong password")).status_code == 401
+
+
+async def test_ipv4_clients_are_counted_by_address(make_app, make_client) -> None:
+    app = make_app(rate_limit_login="1/minute")
+    for host in ("198.51.100.1", "198.51.100.2", "::ffff:198.51.100.3"):
+        client = make_client(app, ip=host)
+        assert (await login(client, "alice", "wrong password")).status_code == 401, host
+    mapped = make_client(app, ip="::ffff:198.51.100.1")  # the same client as 198.51.100.1
+    assert_problem(await login(mapped, "alice", "wrong password"), 429)
+
+
 async def test_health_routes_are_not_rate_limited(make_app, make_client) -> None:
     client = make_client(make_app(rate_limit_default="1/minute"))
     for _ in range(5):

@@ -20,7 +20,7 @@ _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 # RFC 3986 host [":" port], narrowed to what a server name can be: a DNS name (which covers
 # IPv4 addresses) or a bracketed IPv6 address. No userinfo, path, query or fragment.
 _HOST_HEADER = re.compile(
-    rf"(?P<host>\[[0-9a-f:.]+\]|(?:{_LABEL}\.)*{_LABEL}\.?)(?::(?P<port>\d{{1,5}}))?"
+    r"(?P<host>\[[0-9a-f:.]+\]|(?:" + _LABEL + r"\.)*" + _LABEL + r"\.?)(?::(?P<port>\d{1,5}))?"
 )
 
 

@@ -2,10 +2,13 @@
 """Rate limiting on `limits` (the engine behind slowapi), with its non-blocking async API.
 
 The key is the authenticated principal when there is one, else the client address as the
-trusted-proxy logic resolved it (`X-Forwarded-For` from an untrusted peer changes nothing).
+trusted-proxy logic resolved it (`X-Forwarded-For` from an untrusted peer changes nothing),
+IPv6 clients by their /64 network.
 Where the counters live is the `rate_limit_backend` choice: one module beside this one.
 """
 
+import functools
+import ipaddress
 import math
 import time
 from dataclasses import dataclass
@@ -58,8 +61,23 @@ class RateLimiter:
         return Decision(allowed, item.amount, stats.remaining, stats.reset_time)
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def client_key(request: Request) -> str:
+    """The client as the limits count it: its IPv4 address, or the /64 network of its IPv6
+    address (a subscriber usually holds a whole /64 and can rotate addresses inside it)."""
+    return _network_of(request.client.host if request.client else "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _network_of(host: str) -> str:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host or "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 class RateLimit:
@@ -78,7 +96,7 @@ class RateLimit:
         if self.per_principal and principal is not None:
             key = f"principal:{principal.subject}"
         else:
-            key = f"client:{client_address(request)}"
+            key = f"client:{client_key(request)}"
         decision = await services_of(request).limiter.hit(self.name, key)
         headers = decision.headers()
         if not decision.allowed:

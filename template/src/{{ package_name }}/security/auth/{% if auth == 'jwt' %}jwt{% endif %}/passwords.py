@@ -1,6 +1,7 @@
 # Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
-"""Password hashing with argon2id (pwdlib), off the event loop."""
+"""Password hashing with argon2id (pwdlib), off the event loop, a few at a time."""
 
+import asyncio
 from functools import cache
 
 from fastapi.concurrency import run_in_threadpool
@@ -9,6 +10,8 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
+MAX_CONCURRENT_HASHES = 4
+"""Password checks running at once per process; each holds 64 MiB while it runs."""
 
 _argon2 = PasswordHash((Argon2Hasher(),))
 
@@ -21,14 +24,17 @@ def _dummy_hash() -> str:
 
 
 class PasswordHasher:
-    def __init__(self) -> None:
+    def __init__(self, *, concurrency: int = MAX_CONCURRENT_HASHES) -> None:
         self._dummy_hash = _dummy_hash()
+        # argon2id takes 64 MiB per hash: a login flood waits here instead of growing memory.
+        self._slots = asyncio.Semaphore(concurrency)
 
     def hash(self, password: str) -> str:
         return _argon2.hash(password)
 
     async def verify(self, password: str, password_hash: str | None) -> bool:
-        matches = await run_in_threadpool(
-            _argon2.verify, password, password_hash or self._dummy_hash
-        )
+        async with self._slots:
+            matches = await run_in_threadpool(
+                _argon2.verify, password, password_hash or self._dummy_hash
+            )
         return matches and password_hash is not None
