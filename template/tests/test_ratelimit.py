@@ -145,6 +145,34 @@ async def test_login_attempts_from_one_ipv6_64_share_one_bucket(make_app, make_c
     assert (await login(neighbour, "alice", "wrong password")).status_code == 401
 
 
+async def test_guessing_one_account_from_many_networks_meets_a_ceiling(
+    make_app, make_client, logs: Logs
+) -> None:
+    app = make_app(rate_limit_login_account="10/hour")
+    statuses = []
+    for host in range(1, 31):  # 30 networks, one attempt each: under every per-client limit
+        client = make_client(app, ip=f"198.51.100.{host}")
+        statuses.append((await login(client, "alice", "a guess")).status_code)
+    assert statuses[:10] == [401] * 10
+    assert set(statuses[10:]) == {429}
+    assert {"limit": "login_account"}.items() <= logs.events("ratelimit.exceeded")[0].items()
+    # Other accounts are not affected.
+    other = make_client(app, ip="198.51.100.99")
+    assert (await login(other, "bob", "a guess")).status_code == 401
+
+
+async def test_the_ceiling_cannot_lock_the_user_out_of_their_own_network(
+    make_app, make_client
+) -> None:
+    app = make_app(rate_limit_login_account="3/hour")
+    home = make_client(app, ip="203.0.113.10")
+    assert (await login(home)).status_code == 200  # alice logs in from home
+    for host in range(1, 6):  # then someone guesses from elsewhere, up to the ceiling
+        await login(make_client(app, ip=f"198.51.100.{host}"), "alice", "a guess")
+    assert_problem(await login(make_client(app, ip="198.51.100.77")), 429)  # a new network
+    assert (await login(home)).status_code == 200  # home is known: not subject to it
+
+
 async def test_ipv4_clients_are_counted_by_address(make_app, make_client) -> None:
     app = make_app(rate_limit_login="1/minute")
     for host in ("198.51.100.1", "198.51.100.2", "::ffff:198.51.100.3"):

@@ -55,10 +55,27 @@ class RateLimiter:
         }
 
     async def hit(self, name: LimitName, key: str) -> Decision:
-        item = self.limits[name]
-        allowed = await self.strategy.hit(item, name, key)
-        stats = await self.strategy.get_window_stats(item, name, key)
+        return await self.hit_item(self.limits[name], name, key)
+
+    async def hit_item(self, item: RateLimitItem, namespace: str, key: str) -> Decision:
+        """Spend one request of `item` (a limit of the caller's own) for `key`."""
+        allowed = await self.strategy.hit(item, namespace, key)
+        stats = await self.strategy.get_window_stats(item, namespace, key)
         return Decision(allowed, item.amount, stats.remaining, stats.reset_time)
+
+    async def remember(self, key: str, seconds: int) -> None:
+        """Note `key` for `seconds`, in the limiter's storage (shared like the counters)."""
+        await self.storage.incr(f"remembered/{key}", seconds)
+
+    async def remembers(self, key: str) -> bool:
+        return await self.storage.get(f"remembered/{key}") > 0
+
+
+def refusal(decision: Decision, limit: str) -> Problem:
+    """The 429 for a refused `decision`, logged as a security event."""
+    security_event("ratelimit.exceeded", limit=limit)
+    headers = {**decision.headers(), "Retry-After": decision.retry_after()}
+    return Problem(429, "Too many requests: slow down and retry later.", headers=headers)
 
 
 def client_key(request: Request) -> str:
@@ -98,12 +115,9 @@ class RateLimit:
         else:
             key = f"client:{client_key(request)}"
         decision = await services_of(request).limiter.hit(self.name, key)
-        headers = decision.headers()
         if not decision.allowed:
-            security_event("ratelimit.exceeded", limit=self.name)
-            headers["Retry-After"] = decision.retry_after()
-            raise Problem(429, "Too many requests: slow down and retry later.", headers=headers)
-        response.headers.update(headers)
+            raise refusal(decision, self.name)
+        response.headers.update(decision.headers())
 
 
 default_rate_limit = RateLimit("default", per_principal=True)

@@ -18,6 +18,7 @@ from . import routes
 from .accounts import Accounts, create_user
 from .commands import add_commands
 from .passwords import PasswordHasher
+from .throttle import AccountThrottle
 from .tokens import BearerAuthenticator, TokenService
 
 __all__ = [
@@ -41,7 +42,10 @@ def create(settings: Settings, _: Database) -> Auth:
         refresh_ttl=settings.refresh_token_ttl_seconds,
     )
     accounts = Accounts(tokens, PasswordHasher())
-    return Auth(authenticator=BearerAuthenticator(tokens), routers=(routes.router(accounts),))
+    throttle = AccountThrottle(settings.rate_limit_login_account)
+    return Auth(
+        authenticator=BearerAuthenticator(tokens), routers=(routes.router(accounts, throttle),)
+    )
 
 
 def deploy_problems(settings: Settings) -> list[str]:

@@ -3,15 +3,17 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form, Response, status
+from fastapi import APIRouter, Depends, Form, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from ....db.engine import Session
+from ....services import services_of
 from ...body import SMALL_JSON_BODY, require_json
-from ...ratelimit import login_rate_limit
+from ...ratelimit import client_key, login_rate_limit
 from ..principal import unauthorized
 from .accounts import Accounts, TokenPair
 from .passwords import MAX_PASSWORD_LENGTH
+from .throttle import AccountThrottle
 
 
 class LoginForm(BaseModel):
@@ -36,7 +38,7 @@ class TokenResponse(BaseModel):
     refresh_token: str
 
 
-def router(accounts: Accounts) -> APIRouter:
+def router(accounts: Accounts, throttle: AccountThrottle) -> APIRouter:
     """The `/auth` routes, serving the accounts of one app."""
     auth_router = APIRouter(prefix="/auth", tags=["auth"])
     ttl = accounts.tokens.access_ttl
@@ -49,10 +51,15 @@ def router(accounts: Accounts) -> APIRouter:
     @auth_router.post(
         "/token", dependencies=[Depends(login_rate_limit)], max_body_size=SMALL_JSON_BODY
     )
-    async def token(form: Annotated[LoginForm, Form()], session: Session) -> TokenResponse:
+    async def token(
+        form: Annotated[LoginForm, Form()], session: Session, request: Request
+    ) -> TokenResponse:
+        limiter, network = services_of(request).limiter, client_key(request)
+        await throttle.check(limiter, form.username, network)
         pair = await accounts.login(session, form.username, form.password, form.scope.split())
         if pair is None:
             raise unauthorized()
+        await throttle.succeeded(limiter, form.username, network)
         return token_response(pair)
 
     @auth_router.post(
