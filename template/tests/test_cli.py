@@ -230,6 +230,26 @@ def test_development_serves_on_loopback_addresses_only(
     assert host not in err
 
 
+async def test_prune_sessions_deletes_expired_refresh_tokens_only(
+    production_env: Path, monkeypatch: pytest.MonkeyPatch, capsys, make_app, make_client
+) -> None:
+    assert await to_thread.run_sync(main, ["migrate"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert await to_thread.run_sync(main, ["create-user", "hana", "--password-stdin"]) == 0
+    client = make_client(make_app(database_url=f"sqlite+aiosqlite:///{production_env}"))
+    for _ in range(3):
+        assert (await login(client, "hana", PASSWORD)).status_code == 200
+    with closing(sqlite3.connect(production_env)) as connection, connection:
+        connection.execute(
+            "UPDATE refresh_tokens SET expires_at = '2000-01-01 00:00:00.000000' "
+            "WHERE rowid IN (SELECT rowid FROM refresh_tokens LIMIT 2)"
+        )
+    assert await to_thread.run_sync(main, ["prune-sessions"]) == 0
+    assert "deleted 2 expired refresh tokens" in capsys.readouterr().out
+    with closing(sqlite3.connect(production_env)) as connection:
+        assert connection.execute("SELECT count(*) FROM refresh_tokens").fetchone() == (1,)
+
+
 def test_unknown_command_is_a_usage_error(capsys) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["frobnicate"])

@@ -40,6 +40,7 @@ def create(settings: Settings, _: Database) -> Auth:
         audience=settings.jwt_audience,
         access_ttl=settings.access_token_ttl_seconds,
         refresh_ttl=settings.refresh_token_ttl_seconds,
+        session_max_age=settings.session_max_age_seconds,
     )
     accounts = Accounts(tokens, PasswordHasher())
     throttle = AccountThrottle(settings.rate_limit_login_account)

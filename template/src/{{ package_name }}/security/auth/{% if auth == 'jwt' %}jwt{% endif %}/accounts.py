@@ -2,11 +2,12 @@
 """Password login and refresh-token families, on top of the `users` and `refresh_tokens` tables."""
 
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ....db.base import utcnow
@@ -58,6 +59,14 @@ async def create_user(
     return user
 
 
+async def prune_expired(session: AsyncSession) -> int:
+    """Delete the rows of expired refresh tokens; returns how many. The rows of unexpired
+    spent tokens stay: they are how the reuse of a stolen token is detected."""
+    result = await session.execute(delete(RefreshToken).where(RefreshToken.expires_at < utcnow()))
+    await session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 class Accounts:
     def __init__(self, tokens: TokenService, hasher: PasswordHasher) -> None:
         self.tokens = tokens
@@ -83,7 +92,7 @@ class Accounts:
         scopes = _scopes(user)
         if requested_scopes:
             scopes &= frozenset(requested_scopes)
-        return await self._issue(session, user, uuid.uuid4().hex, scopes)
+        return await self._issue(session, user, uuid.uuid4().hex, scopes, int(time.time()))
 
     async def refresh(self, session: AsyncSession, refresh_token: str) -> TokenPair | None:
         """Spend a refresh token for a new pair; reuse of a spent one revokes its family."""
@@ -109,7 +118,8 @@ class Accounts:
             await session.rollback()
             return None
         # Never more than granted at login (RFC 6749 section 6), nor than the user holds now.
-        return await self._issue(session, user, claims.family_id, claims.scopes & _scopes(user))
+        scopes = claims.scopes & _scopes(user)
+        return await self._issue(session, user, claims.family_id, scopes, claims.auth_time)
 
     async def logout(self, session: AsyncSession, refresh_token: str) -> bool:
         claims = self._verify(refresh_token)
@@ -134,10 +144,15 @@ class Accounts:
         await session.commit()
 
     async def _issue(
-        self, session: AsyncSession, user: User, family_id: str, scopes: frozenset[str]
+        self,
+        session: AsyncSession,
+        user: User,
+        family_id: str,
+        scopes: frozenset[str],
+        auth_time: int,
     ) -> TokenPair:
         access = self.tokens.issue_access(user.username, scopes)
-        refresh = self.tokens.issue_refresh(user.username, family_id, scopes)
+        refresh = self.tokens.issue_refresh(user.username, family_id, scopes, auth_time)
         session.add(
             RefreshToken(
                 token_id=refresh.token_id,

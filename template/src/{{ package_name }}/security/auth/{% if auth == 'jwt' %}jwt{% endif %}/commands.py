@@ -1,5 +1,6 @@
 # Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
-"""`create-user USERNAME --scope S ... [--password-stdin]`: a user who can log in."""
+"""`create-user USERNAME --scope S ... [--password-stdin]`: a user who can log in;
+`prune-sessions`: delete expired refresh tokens (run it daily, e.g. from cron)."""
 
 import argparse
 import asyncio
@@ -8,7 +9,7 @@ import sys
 
 from ....seams import AddCommand, OpenDatabase
 from ...constant_time import equal
-from .accounts import AccountError, create_user
+from .accounts import AccountError, create_user, prune_expired
 from .passwords import PasswordHasher
 
 
@@ -25,6 +26,22 @@ def add_commands(add_command: AddCommand, open_database: OpenDatabase) -> None:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     command.set_defaults(handler=run)
+    prune = add_command("prune-sessions", help="delete expired refresh tokens (run daily)")
+    prune.set_defaults(handler=lambda _: _prune_sessions(open_database))
+
+
+def _prune_sessions(open_database: OpenDatabase) -> int:
+    database = open_database()
+
+    async def prune() -> int:
+        try:
+            async with database.sessions() as session:
+                return await prune_expired(session)
+        finally:
+            await database.dispose()
+
+    print(f"deleted {asyncio.run(prune())} expired refresh tokens")
+    return 0
 
 
 def _read_password(from_stdin: bool) -> str | None:
