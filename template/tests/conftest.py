@@ -9,6 +9,9 @@ middleware, database, password hashing and tokens. Neither the developer's `.env
 import logging
 import os
 import shutil
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -19,11 +22,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from .package import Settings, create_app, services_of, upgrade
+from .package import Settings, create_app, main, services_of, upgrade
 from .principals import READ_WRITE, USERS, production_settings, seed
 from .support import TRUSTED_PROXY, Logs
 
 ClientFactory = Callable[..., httpx.AsyncClient]
+SERVE_STARTUP_SECONDS = 30
 # A test that counts rate-limited hits finishes within this many seconds.
 MINUTE_MARGIN_SECONDS = 5
 
@@ -163,3 +167,51 @@ def make_user(database_url: str) -> Callable[..., Awaitable[None]]:
         await seed(explicit_settings(database_url, env="test"), {username: scopes})
 
     return factory
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[httpx.Client]:
+    """`<service> serve` in production mode, in its own process, on a free local port."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}"
+    upgrade(url)
+    anyio.run(seed, explicit_settings(url, env="test"), USERS)
+    port = free_port()
+    env = {
+        **{key: value for key, value in os.environ.items() if not key.startswith("APP_")},
+        **{f"APP_{key.upper()}": str(value) for key, value in production_settings().items()},
+        "APP_ENV": "production",
+        "APP_ALLOWED_HOSTS": "127.0.0.1",
+        "APP_DATABASE_URL": url,
+        "APP_PORT": str(port),
+        "APP_SECRETS_DIR": str(tmp_path / "no-secrets-here"),
+    }
+    package = main.__module__.split(".")[0]
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and package
+            [sys.executable, "-m", package, "serve"],
+            cwd=tmp_path,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+            deadline = time.monotonic() + SERVE_STARTUP_SECONDS
+            while process.poll() is None and time.monotonic() < deadline:
+                try:
+                    client.get("/health/live")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            assert process.poll() is None, f"serve exited before answering:\n{log.read_text()}"
+            yield client
+    finally:
+        process.terminate()
+        process.wait(timeout=15)

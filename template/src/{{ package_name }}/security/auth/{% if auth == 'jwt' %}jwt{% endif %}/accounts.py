@@ -24,10 +24,16 @@ class AccountError(ValueError):
     """A user cannot be created as asked; the message says why and is safe to print."""
 
 
+class ScopeError(ValueError):
+    """A refresh asked for a scope its login was not granted (RFC 6749 section 6)."""
+
+
 @dataclass(frozen=True, slots=True)
 class TokenPair:
     access: IssuedToken
     refresh: IssuedToken
+    scopes: frozenset[str]
+    """The scopes of the access token."""
 
 
 def _scopes(user: User) -> frozenset[str]:
@@ -92,13 +98,32 @@ class Accounts:
         scopes = _scopes(user)
         if requested_scopes:
             scopes &= frozenset(requested_scopes)
-        return await self._issue(session, user, uuid.uuid4().hex, scopes, int(time.time()))
+        return await self._issue(
+            session,
+            user,
+            family_id=uuid.uuid4().hex,
+            auth_time=int(time.time()),
+            access_scopes=scopes,
+            refresh_scopes=scopes,
+        )
 
-    async def refresh(self, session: AsyncSession, refresh_token: str) -> TokenPair | None:
-        """Spend a refresh token for a new pair; reuse of a spent one revokes its family."""
+    async def refresh(
+        self,
+        session: AsyncSession,
+        refresh_token: str,
+        requested_scopes: frozenset[str] | None = None,
+    ) -> TokenPair | None:
+        """Spend a refresh token for a new pair; reuse of a spent one revokes its family.
+
+        The access token carries the scopes granted at login, or the `requested_scopes` when
+        given (a subset of those, else `ScopeError`), less any the user no longer holds; the
+        new refresh token keeps the login's scopes.
+        """
         claims = self._verify(refresh_token)
         if claims is None:
             return None
+        if requested_scopes is not None and not requested_scopes <= claims.scopes:
+            raise ScopeError("a refresh cannot widen the scopes of its login")
         spent = await session.execute(
             update(RefreshToken)
             .where(
@@ -118,8 +143,16 @@ class Accounts:
             await session.rollback()
             return None
         # Never more than granted at login (RFC 6749 section 6), nor than the user holds now.
-        scopes = claims.scopes & _scopes(user)
-        return await self._issue(session, user, claims.family_id, scopes, claims.auth_time)
+        held = _scopes(user)
+        access_scopes = (claims.scopes if requested_scopes is None else requested_scopes) & held
+        return await self._issue(
+            session,
+            user,
+            family_id=claims.family_id,
+            auth_time=claims.auth_time,
+            access_scopes=access_scopes,
+            refresh_scopes=claims.scopes & held,
+        )
 
     async def logout(self, session: AsyncSession, refresh_token: str) -> bool:
         claims = self._verify(refresh_token)
@@ -147,12 +180,14 @@ class Accounts:
         self,
         session: AsyncSession,
         user: User,
+        *,
         family_id: str,
-        scopes: frozenset[str],
         auth_time: int,
+        access_scopes: frozenset[str],
+        refresh_scopes: frozenset[str],
     ) -> TokenPair:
-        access = self.tokens.issue_access(user.username, scopes)
-        refresh = self.tokens.issue_refresh(user.username, family_id, scopes, auth_time)
+        access = self.tokens.issue_access(user.username, access_scopes)
+        refresh = self.tokens.issue_refresh(user.username, family_id, refresh_scopes, auth_time)
         session.add(
             RefreshToken(
                 token_id=refresh.token_id,
@@ -162,4 +197,4 @@ class Accounts:
             )
         )
         await session.commit()
-        return TokenPair(access, refresh)
+        return TokenPair(access, refresh, access_scopes)
