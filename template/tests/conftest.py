@@ -23,7 +23,7 @@ import pytest
 from fastapi import FastAPI
 
 from .package import Settings, create_app, main, services_of, upgrade
-from .principals import READ_WRITE, USERS, production_settings, seed
+from .principals import READ_WRITE, SUBJECTS, USERS, production_settings, seed
 from .support import TRUSTED_PROXY, Logs
 
 ClientFactory = Callable[..., httpx.AsyncClient]
@@ -74,7 +74,7 @@ def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("seed") / "app.db"
     url = f"sqlite+aiosqlite:///{path}"
     upgrade(url)
-    anyio.run(seed, explicit_settings(url, env="test"), USERS)
+    SUBJECTS.update(anyio.run(seed, explicit_settings(url, env="test"), USERS))
     return path
 
 
@@ -164,7 +164,8 @@ def make_user(database_url: str) -> Callable[..., Awaitable[None]]:
     """`await make_user(username, scopes)`: one more principal, made the real way."""
 
     async def factory(username: str, scopes: tuple[str, ...] = READ_WRITE) -> None:
-        await seed(explicit_settings(database_url, env="test"), {username: scopes})
+        settings = explicit_settings(database_url, env="test")
+        SUBJECTS.update(await seed(settings, {username: scopes}))
 
     return factory
 

@@ -3,6 +3,7 @@
 
 import io
 import sqlite3
+import uuid
 from contextlib import closing
 from pathlib import Path
 
@@ -27,6 +28,11 @@ def production_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("APP_JWT_SECRET", random_secret())
     monkeypatch.setenv("APP_DATABASE_URL", f"sqlite+aiosqlite:///{database}")
     return database
+
+
+def users(database: Path) -> set[str]:
+    with closing(sqlite3.connect(database)) as connection:
+        return {name for (name,) in connection.execute("SELECT username FROM users")}
 
 
 def tables(database: Path) -> set[str]:
@@ -97,7 +103,8 @@ async def test_created_user_can_log_in(
     me = await client.get(
         "/api/v1/me", headers={"Authorization": f"Bearer {response.json()['access_token']}"}
     )
-    assert me.json() == {"subject": "carol", "scopes": ["items:read"]}
+    assert me.json()["scopes"] == ["items:read"]
+    assert uuid.UUID(me.json()["subject"])  # carol's id, not her name
 
 
 BAD_USERS = {
@@ -131,14 +138,30 @@ def test_create_user_refuses_a_bad_scope(
     assert "scope" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("scopes", "reason"),
+    [([], "no --scope given"), (["items:read", "admin"], "unknown scopes admin")],
+)
+def test_create_user_wants_known_scopes(
+    production_env, monkeypatch: pytest.MonkeyPatch, capsys, scopes: list[str], reason: str
+) -> None:
+    assert main(["migrate"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    options = [option for scope in scopes for option in ("--scope", scope)]
+    assert main(["create-user", "ivan", *options, "--password-stdin"]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error == f"cannot create user: {reason} (known: items:read, items:write)"
+    assert not {"ivan"} & users(production_env)
+
+
 def test_create_user_refuses_a_duplicate(
     production_env, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     assert main(["migrate"]) == 0
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
-    assert main(["create-user", "frank", "--password-stdin"]) == 0
+    assert main(["create-user", "frank", "--scope", "items:read", "--password-stdin"]) == 0
     monkeypatch.setattr("sys.stdin", io.StringIO("another long password\n"))
-    assert main(["create-user", "frank", "--password-stdin"]) == 1
+    assert main(["create-user", "frank", "--scope", "items:read", "--password-stdin"]) == 1
     assert "already exists" in capsys.readouterr().err
 
 
@@ -235,7 +258,8 @@ async def test_prune_sessions_deletes_expired_refresh_tokens_only(
 ) -> None:
     assert await to_thread.run_sync(main, ["migrate"]) == 0
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
-    assert await to_thread.run_sync(main, ["create-user", "hana", "--password-stdin"]) == 0
+    command = ["create-user", "hana", "--scope", "items:read", "--password-stdin"]
+    assert await to_thread.run_sync(main, command) == 0
     client = make_client(make_app(database_url=f"sqlite+aiosqlite:///{production_env}"))
     for _ in range(3):
         assert (await login(client, "hana", PASSWORD)).status_code == 200

@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from .package import escape, services_of
-from .principals import PASSWORD, credentials, login
+from .principals import PASSWORD, SUBJECTS, credentials, login
 from .support import Logs, bearer
 
 pytestmark = pytest.mark.anyio
@@ -62,7 +62,7 @@ async def test_access_record_fields(app, client, logs: Logs) -> None:
     assert isinstance(record["duration_ms"], float)
     assert record["duration_ms"] >= 0
     assert record["client_ip"] == "127.0.0.1"
-    assert record["principal"] == "bob"
+    assert record["principal"] == SUBJECTS["bob"]
     line = next(line for line in logs.text().splitlines() if "http.access" in line)
     assert "req-1" in line
     assert "route=/api/v1/items/{item_id}" in line

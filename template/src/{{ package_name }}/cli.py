@@ -8,11 +8,12 @@ from collections.abc import Sequence
 
 import uvicorn
 
-from . import backends
+from . import app, backends
 from .db import migrate
 from .wiring import deploy_problems, open_database, usable_settings
 
-APP_FACTORY = f"{__package__}.app:create_app"
+# Importing the app also imports its routes, which declare the scopes users can be given.
+APP_FACTORY = f"{app.__name__}:{app.create_app.__name__}"
 
 
 def _report(problems: list[str]) -> int:

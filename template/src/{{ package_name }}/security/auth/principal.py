@@ -62,9 +62,19 @@ async def current_principal(
     return principal
 
 
+_known_scopes: set[str] = set()
+
+
+def known_scopes() -> frozenset[str]:
+    """Every scope a route requires: the routes declaring them are the one list of scopes.
+    (Complete once the routes are imported, as `app.py` does.)"""
+    return frozenset(_known_scopes)
+
+
 def require_scopes(*scopes: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency that lets the request through only with every one of `scopes`."""
     required = frozenset(scopes)
+    _known_scopes.update(required)
 
     async def dependency(
         principal: Annotated[Principal, Depends(current_principal)],

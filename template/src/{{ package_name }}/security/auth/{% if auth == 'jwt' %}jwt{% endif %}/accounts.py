@@ -36,6 +36,13 @@ class TokenPair:
     """The scopes of the access token."""
 
 
+def _user_id(subject: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(subject)
+    except ValueError:
+        return None
+
+
 def _scopes(user: User) -> frozenset[str]:
     return frozenset(user.scopes.split())
 
@@ -138,7 +145,8 @@ class Accounts:
             await self._revoke_family(session, claims.family_id)
             security_event("auth.failure", reason="refresh_token_reuse")
             return None
-        user = await session.scalar(select(User).where(User.username == claims.subject))
+        user_id = _user_id(claims.subject)
+        user = await session.get(User, user_id) if user_id is not None else None
         if user is None:
             await session.rollback()
             return None
@@ -186,8 +194,11 @@ class Accounts:
         access_scopes: frozenset[str],
         refresh_scopes: frozenset[str],
     ) -> TokenPair:
-        access = self.tokens.issue_access(user.username, access_scopes)
-        refresh = self.tokens.issue_refresh(user.username, family_id, refresh_scopes, auth_time)
+        # The subject is the user's immutable id, never the name: what a principal owns stays
+        # its own even if the name is later given to someone else.
+        subject = str(user.id)
+        access = self.tokens.issue_access(subject, access_scopes)
+        refresh = self.tokens.issue_refresh(subject, family_id, refresh_scopes, auth_time)
         session.add(
             RefreshToken(
                 token_id=refresh.token_id,

@@ -9,6 +9,7 @@ import sys
 
 from ....seams import AddCommand, OpenDatabase
 from ...constant_time import equal
+from ..principal import known_scopes
 from .accounts import AccountError, create_user, prune_expired
 from .passwords import PasswordHasher
 
@@ -20,7 +21,10 @@ def add_commands(add_command: AddCommand, open_database: OpenDatabase) -> None:
     command = add_command("create-user", help="create a user who can log in")
     command.add_argument("username")
     command.add_argument(
-        "--scope", action="append", default=[], help="grant a scope (repeatable), e.g. items:read"
+        "--scope",
+        action="append",
+        default=[],
+        help="grant a scope (repeatable; at least one), e.g. items:read",
     )
     command.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
@@ -56,6 +60,12 @@ def _read_password(from_stdin: bool) -> str | None:
 
 
 def _create_user(args: argparse.Namespace, open_database: OpenDatabase) -> int:
+    known = known_scopes()
+    if not args.scope or not set(args.scope) <= known:
+        unknown = sorted(set(args.scope) - known)
+        reason = f"unknown scopes {', '.join(unknown)}" if unknown else "no --scope given"
+        print(f"cannot create user: {reason} (known: {', '.join(sorted(known))})", file=sys.stderr)
+        return 1
     try:
         password = _read_password(args.password_stdin)
     except EOFError:
