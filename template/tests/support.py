@@ -6,6 +6,7 @@ import secrets
 import sys
 from contextlib import AbstractContextManager, redirect_stdout, suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,6 +16,11 @@ from starlette.types import ASGIApp, Message, Receive
 TRUSTED_PROXY = "127.0.0.1"  # the default APP_FORWARDED_ALLOW_IPS
 UNTRUSTED_PEER = "203.0.113.7"  # TEST-NET-3: some client on the internet
 PROBLEM_JSON = "application/problem+json"
+
+
+def sqlite_file(database_url: str) -> Path:
+    """The file of a test database (the tests' databases are SQLite files)."""
+    return Path(database_url.removeprefix("sqlite+aiosqlite:///"))
 
 
 def random_secret() -> str:

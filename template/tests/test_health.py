@@ -14,7 +14,7 @@ from anyio import to_thread
 
 from .package import upgrade
 from .principals import credentials
-from .support import Logs, assert_problem
+from .support import Logs, assert_problem, sqlite_file
 
 pytestmark = pytest.mark.anyio
 
@@ -38,10 +38,6 @@ async def test_ready(client, logs: Logs) -> None:
     assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
     # Probes come every few seconds: a healthy one leaves its access record and nothing else.
     assert [r.record["extra"].get("event") for r in logs.records] == ["http.access"]
-
-
-def sqlite_path(database_url: str) -> Path:
-    return Path(database_url.removeprefix("sqlite+aiosqlite:///"))
 
 
 async def assert_database_not_ready(make_app, make_client, database_url: str, logs: Logs) -> None:
@@ -71,7 +67,7 @@ def corrupt_table(path: Path, table: str) -> None:
 async def test_ready_is_503_for_a_corrupted_database(
     make_app, make_client, database_url: str, logs: Logs
 ) -> None:
-    corrupt_table(sqlite_path(database_url), "items")
+    corrupt_table(sqlite_file(database_url), "items")
     await assert_database_not_ready(make_app, make_client, database_url, logs)
     # What readiness predicted: the API cannot serve that table.
     app = make_app(database_url=database_url)

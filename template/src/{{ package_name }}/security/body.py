@@ -113,15 +113,19 @@ class BodySizeLimitMiddleware:
         await self.app(scope, receive_with_limit, send)
 
 
-def _is_json(content_type: str) -> bool:
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    return media_type == "application/json" or (
-        media_type.startswith("application/") and media_type.endswith("+json")
+def media_type(request: Request) -> str:
+    """The request body's media type, lower-cased, without parameters (`; charset=...`)."""
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def _is_json(media: str) -> bool:
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
     )
 
 
 async def require_json(request: Request) -> None:
     """Dependency for routes with a JSON body: anything else is 415, not a parsing guess."""
-    if not _is_json(request.headers.get("content-type", "")):
+    if not _is_json(media_type(request)):
         security_event("input.rejected", reason="unsupported_media_type")
         raise Problem(415, "Send the request body as application/json.")

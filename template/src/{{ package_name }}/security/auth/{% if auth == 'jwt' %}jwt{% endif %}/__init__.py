@@ -22,10 +22,8 @@ from .throttle import AccountThrottle
 from .tokens import BearerAuthenticator, TokenService
 
 __all__ = [
-    "Accounts",
     "BearerAuthenticator",
     "PasswordHasher",
-    "TokenService",
     "add_commands",
     "create",
     "create_user",

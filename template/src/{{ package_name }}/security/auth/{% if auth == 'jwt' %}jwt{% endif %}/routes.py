@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ....db.engine import Session
 from ....errors import Problem
 from ....services import services_of
-from ...body import SMALL_JSON_BODY, require_json
+from ...body import SMALL_JSON_BODY, media_type, require_json
 from ...ratelimit import client_key, login_rate_limit
 from ..principal import UNAUTHORIZED_HEADERS
 from .accounts import SCOPE_PATTERN, Accounts, ScopeError, TokenPair
@@ -87,8 +87,7 @@ def requested_scopes(scope: str | None) -> frozenset[str] | None:
 async def form_fields(request: Request) -> dict[str, str]:
     """The parameters of an RFC 6749 form: URL-encoded, each at most once, empty ones
     omitted (section 3.2). Anything else is `invalid_request`."""
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type != FORM_MEDIA_TYPE:
+    if media_type(request) != FORM_MEDIA_TYPE:
         raise oauth_error("invalid_request", f"Send the parameters as {FORM_MEDIA_TYPE}.")
     form = await request.form()
     fields: dict[str, str] = {}
