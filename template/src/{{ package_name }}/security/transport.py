@@ -8,6 +8,7 @@ from `X-Forwarded-Proto` / `X-Forwarded-For` only when the peer is in
 never the Host check.
 """
 
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable
@@ -24,6 +25,7 @@ _HOST_HEADER = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=1024)  # the same few Host values arrive again and again
 def host_from_header(value: str) -> str | None:
     """The host of a `Host` header, lower-cased and without the port; None unless the whole
     value follows the host and port grammar (so `a:@b`, `a/.b`, `a?b` or `a\\b` are None)."""
