@@ -189,6 +189,8 @@ def test_layers_point_one_way(rendered: Render, variant: Variant) -> None:
                 problems.append(f"{module} imports {target}, which assembles the options")
             if under(module, "security", "db", "errors") and under(target, "api"):
                 problems.append(f"{module} imports the routes in {target}")
+            if under(target, "server") and not under(module, "server", "cli"):
+                problems.append(f"{module} imports {target}, which only `serve` uses")
     assert not problems, "\n".join(problems)
 
 

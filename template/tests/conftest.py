@@ -6,6 +6,7 @@ middleware, database, password hashing and tokens. Neither the developer's `.env
 `APP_*` environment variables reach a test.
 """
 
+import contextlib
 import logging
 import os
 import shutil
@@ -179,7 +180,15 @@ def free_port() -> int:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[httpx.Client]:
     """`<service> serve` in production mode, in its own process, on a free local port."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}"
+    with serving(tmp_path) as client:
+        yield client
+
+
+@contextlib.contextmanager
+def serving(folder: Path, **settings: str) -> Iterator[httpx.Client]:
+    """Run `<service> serve` in production mode with these `APP_*` settings on top, with its
+    database and log in `folder`; yield a client of it once it answers."""
+    url = f"sqlite+aiosqlite:///{folder / 'serve.db'}"
     upgrade(url)
     anyio.run(seed, explicit_settings(url, env="test"), USERS)
     port = free_port()
@@ -190,14 +199,15 @@ def served(tmp_path: Path) -> Iterator[httpx.Client]:
         "APP_ALLOWED_HOSTS": "127.0.0.1",
         "APP_DATABASE_URL": url,
         "APP_PORT": str(port),
-        "APP_SECRETS_DIR": str(tmp_path / "no-secrets-here"),
+        "APP_SECRETS_DIR": str(folder / "no-secrets-here"),
+        **{f"APP_{key.upper()}": value for key, value in settings.items()},
     }
     package = main.__module__.split(".")[0]
-    log = tmp_path / "serve.log"
+    log = folder / "serve.log"
     with log.open("wb") as output:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and package
             [sys.executable, "-m", package, "serve"],
-            cwd=tmp_path,
+            cwd=folder,
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,

@@ -10,6 +10,7 @@ import uvicorn
 
 from . import app, backends
 from .db import migrate
+from .server.options import fit_open_files, uvicorn_options
 from .wiring import deploy_problems, open_database, usable_settings
 
 # Importing the app also imports its routes, which declare the scopes users can be given.
@@ -46,16 +47,12 @@ def serve(_: argparse.Namespace) -> int:
         return 1
     if settings.is_development:
         migrate.upgrade(settings.database_url)
+    if shortfall := fit_open_files(settings.max_connections):
+        print(f"warning: {shortfall}", file=sys.stderr)
     uvicorn.run(
         APP_FACTORY,
         factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        proxy_headers=False,  # the application itself trusts APP_FORWARDED_ALLOW_IPS
-        server_header=False,
-        access_log=False,  # the application writes its own access records
-        log_config=None,
+        **uvicorn_options(settings),
         **backends.tls.server_options(settings),
     )
     return 0

@@ -48,15 +48,21 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
     **extensions: Any,
 ) -> ProblemResponse:
-    body = {
+    body = problem_document(status, detail, current_request_id(), **extensions)
+    return ProblemResponse(body, status_code=status, headers=headers)
+
+
+def problem_document(
+    status: int, detail: str, request_id: str | None, **extensions: Any
+) -> dict[str, Any]:
+    return {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
-        "request_id": current_request_id(),
+        "request_id": request_id,
         **extensions,
     }
-    return ProblemResponse(body, status_code=status, headers=headers)
 
 
 async def send_problem(

@@ -34,6 +34,10 @@ def _encode(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
     return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
 
 
+# What every response carries, outside the docs pages (HSTS aside, which depends on the scheme).
+RESPONSE_HEADERS = _encode([*BASE_HEADERS, ("content-security-policy", STRICT_CSP)])
+
+
 class SecurityHeadersMiddleware:
     """Adds the security headers, computed once at start-up, to every HTTP response.
 
@@ -45,7 +49,7 @@ class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, hsts_max_age: int, docs_paths: Iterable[str] = ()) -> None:
         self.app = app
         self.docs_paths = frozenset(docs_paths)
-        self.headers = _encode([*BASE_HEADERS, ("content-security-policy", STRICT_CSP)])
+        self.headers = RESPONSE_HEADERS
         self.docs_headers = _encode([*BASE_HEADERS, ("content-security-policy", DOCS_CSP)])
         self.hsts = _encode([("strict-transport-security", f"max-age={hsts_max_age}")])
         self.names = frozenset(name for name, _ in self.headers)
