@@ -33,6 +33,8 @@ def _escape_char(match: re.Match[str]) -> str:
 
 def escape(value: str) -> str:
     """Render control characters (newlines included) visibly instead of acting on them."""
+    if value.isprintable():  # the usual case, decided in C: nothing to escape
+        return value
     return _CONTROL_CHARS.sub(_escape_char, value)
 
 

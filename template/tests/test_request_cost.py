@@ -1,0 +1,80 @@
+# Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
+"""A guard on the work one request costs: counted, never timed.
+
+The template's benchmark measures speed against bare FastAPI. These budgets catch a change
+that quietly adds work to every request: more Python calls (this package's own, or all of
+them), another middleware layer, another log record. A change that adds work on purpose
+raises the budget here in the same commit, with the benchmark's numbers in its message.
+"""
+
+import sys
+from collections import Counter
+from collections.abc import Awaitable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from .package import backends
+from .principals import credentials
+from .support import asgi_call
+
+pytestmark = pytest.mark.anyio
+
+PACKAGE = str(Path(backends.__file__).parent)
+MIDDLEWARE_LAYERS = 5
+# Python function calls (coroutine resumptions included) for one request, once a first one
+# has warmed the caches. `ours`: this package's code, held exactly (Python 3.11 reports three
+# more of the same calls); `all`: with the libraries, whose releases move it a little.
+BUDGETS = {
+    "/health/live": {"ours": 33, "all": 272},
+    "/api/v1/me": {"ours": 44, "all": 605},
+}
+OURS_EXTRA_ON_311 = 3 if sys.version_info < (3, 12) else 0
+LIBRARY_MARGIN = 1.25
+
+
+async def count_calls(call: Awaitable[Any]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+
+    def profile(frame: FrameType, event: str, _: object) -> None:
+        if event == "call":
+            code = frame.f_code
+            counts["all"] += 1
+            if code.co_filename.startswith(PACKAGE):
+                counts["ours"] += 1
+            elif code.co_name == "_log" and "loguru" in code.co_filename:
+                counts["log records"] += 1
+
+    sys.setprofile(profile)
+    try:
+        await call
+    finally:
+        sys.setprofile(None)
+    return counts
+
+
+def request_headers(app: FastAPI, path: str) -> list[tuple[bytes, bytes]]:
+    headers = [(b"host", b"testserver"), (b"x-forwarded-proto", b"https")]
+    if path.startswith("/api/"):
+        headers += [(k.lower().encode(), v.encode()) for k, v in credentials(app).items()]
+    return headers
+
+
+@pytest.mark.parametrize("path", list(BUDGETS))
+async def test_one_request_stays_within_its_call_budget(app: FastAPI, path: str) -> None:
+    headers = request_headers(app, path)
+    status, _ = await asgi_call(app, "GET", path.encode(), headers=headers)
+    assert status == 200
+    counts = await count_calls(asgi_call(app, "GET", path.encode(), headers=headers))
+    budget = BUDGETS[path]
+    ours = budget["ours"] + OURS_EXTRA_ON_311
+    assert counts["ours"] <= ours, f"{path}: {counts['ours']} calls in the package"
+    assert counts["all"] <= budget["all"] * LIBRARY_MARGIN, f"{path}: {counts['all']} calls"
+    assert counts["log records"] == 1  # the access record, and nothing else
+
+
+async def test_the_middleware_stack_has_its_known_layers(app: FastAPI) -> None:
+    assert len(app.user_middleware) == MIDDLEWARE_LAYERS, [m.cls for m in app.user_middleware]
