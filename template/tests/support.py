@@ -13,6 +13,8 @@ import httpx
 from loguru import logger
 from starlette.types import ASGIApp, Message, Receive
 
+from .package import drain_all
+
 TRUSTED_PROXY = "127.0.0.1"  # the default APP_FORWARDED_ALLOW_IPS
 UNTRUSTED_PEER = "203.0.113.7"  # TEST-NET-3: some client on the internet
 PROBLEM_JSON = "application/problem+json"
@@ -128,6 +130,7 @@ class Logs:
             self._handler = None
 
     def text(self) -> str:
+        drain_all()  # access records wait a moment before the sink writes them
         return self.stream.getvalue()
 
     def events(self, name: str) -> list[dict[str, Any]]:

@@ -57,6 +57,7 @@ class RouteTemplates:
     def __init__(self, app: FastAPI) -> None:
         self.app = app
         self._templates: dict[int, str] = {}
+        self._patterns: list[tuple[re.Pattern[str], frozenset[str], object]] | None = None
 
     def __call__(self, scope: Scope) -> str:
         matched = scope.get("route") or scope.get("endpoint")
@@ -72,6 +73,19 @@ class RouteTemplates:
                     self._templates.setdefault(id(context.endpoint), full)
             template = self._templates.setdefault(id(matched), getattr(matched, "path", UNMATCHED))
         return template
+
+    def route_of(self, scope: Scope) -> object | None:
+        """The route a request was meant for, when it is answered before routing."""
+        if self._patterns is None:
+            self._patterns = [
+                (context.path_regex, frozenset(context.methods or ()), context.original_route)
+                for context in iter_route_contexts(self.app.routes)
+                if context.path_regex is not None
+            ]
+        for pattern, methods, route in self._patterns:
+            if pattern.match(scope["path"]) and (not methods or scope["method"] in methods):
+                return route
+        return None
 
 
 class RequestContextMiddleware:

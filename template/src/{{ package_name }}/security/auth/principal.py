@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
+from starlette.types import Scope
 
 from ...context import identify
 from ...errors import Problem
@@ -45,17 +46,31 @@ def unauthorized() -> Problem:
     return Problem(401, "Authentication required.", headers=UNAUTHORIZED_HEADERS)
 
 
-async def optional_principal(request: Request) -> Principal | None:
-    """The caller if its credentials are valid, else None. Runs once per request."""
-    principal = await services_of(request).authenticator.authenticate(request)
+# Where the API gate (`security/gate.py`) leaves the caller: the request's own state.
+PRINCIPAL_STATE = "principal"
+
+
+def remember_principal(scope: Scope, principal: Principal | None) -> None:
+    """Record the request's caller (None: anonymous) for its routes and its access record."""
+    scope.setdefault("state", {})[PRINCIPAL_STATE] = principal
     if principal is not None:
         identify(principal.subject)
+
+
+async def optional_principal(request: Request) -> Principal | None:
+    """The caller if its credentials are valid, else None: as the API gate found it, or, on a
+    route outside the API, checked now. Credentials are checked once per request."""
+    state = request.scope.get("state")
+    if state is not None and PRINCIPAL_STATE in state:
+        principal: Principal | None = state[PRINCIPAL_STATE]
+        return principal
+    principal = await services_of(request).authenticator.authenticate(request)
+    remember_principal(request.scope, principal)
     return principal
 
 
-async def current_principal(
-    principal: Annotated[Principal | None, Depends(optional_principal)],
-) -> Principal:
+async def current_principal(request: Request) -> Principal:
+    principal = await optional_principal(request)
     if principal is None:
         security_event("auth.failure", reason="missing_or_invalid_credentials")
         raise unauthorized()

@@ -12,9 +12,9 @@ import ipaddress
 import math
 import time
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import Depends, Request, Response
+from fastapi import Request, Response
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
@@ -22,7 +22,6 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from ...errors import Problem
 from ...observability.logging import security_event
 from ...services import services_of
-from ..auth.principal import Principal, optional_principal
 
 LimitName = Literal["default", "login"]
 
@@ -40,6 +39,9 @@ class Decision:
             "X-RateLimit-Remaining": str(self.remaining),
             "X-RateLimit-Reset": str(math.ceil(self.reset_at)),
         }
+
+    def encoded_headers(self) -> list[tuple[bytes, bytes]]:
+        return [(name.lower().encode(), value.encode()) for name, value in self.headers().items()]
 
     def retry_after(self) -> str:
         return str(max(1, math.ceil(self.reset_at - time.time())))
@@ -98,27 +100,19 @@ def _network_of(host: str) -> str:
 
 
 class RateLimit:
-    """A dependency that spends one request from the named limit or answers 429."""
+    """A dependency that spends one request of the named limit for the client's network, or
+    answers 429. (The default limit is spent for every API request by `security/gate.py`.)"""
 
-    def __init__(self, name: LimitName, *, per_principal: bool) -> None:
+    def __init__(self, name: LimitName) -> None:
         self.name: LimitName = name
-        self.per_principal = per_principal
 
-    async def __call__(
-        self,
-        request: Request,
-        response: Response,
-        principal: Annotated[Principal | None, Depends(optional_principal)],
-    ) -> None:
-        if self.per_principal and principal is not None:
-            key = f"principal:{principal.subject}"
-        else:
-            key = f"client:{client_key(request)}"
-        decision = await services_of(request).limiter.hit(self.name, key)
+    async def __call__(self, request: Request, response: Response) -> None:
+        decision = await services_of(request).limiter.hit(
+            self.name, f"client:{client_key(request)}"
+        )
         if not decision.allowed:
             raise refusal(decision, self.name)
         response.headers.update(decision.headers())
 
 
-default_rate_limit = RateLimit("default", per_principal=True)
-login_rate_limit = RateLimit("login", per_principal=False)
+login_rate_limit = RateLimit("login")
