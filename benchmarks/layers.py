@@ -154,13 +154,17 @@ def main() -> None:
             steps.append((f"+ {name}", lambda d=depth: service(d)))
 
     bare = importlib.import_module("bare_app").app
-    results = [
-        {"layer": "bare FastAPI, same route", "us": asyncio.run(cost(bare, "/api/v1/me", HEADERS))}
+    stacks: list[tuple[str, Callable[[], Any], list[tuple[bytes, bytes]]]] = [
+        ("bare FastAPI, same route", lambda: bare, HEADERS),
+        *((label, build, authenticated) for label, build in steps),
     ]
-    for label, build in steps:
-        results.append(
-            {"layer": label, "us": asyncio.run(cost(build(), "/api/v1/me", authenticated))}
-        )
+    # Two passes over every stack, keeping the least: the first pass also warms the process.
+    least: dict[str, float] = {}
+    for _ in range(2):
+        for label, build, headers in stacks:
+            us = asyncio.run(cost(build(), "/api/v1/me", headers))
+            least[label] = min(us, least.get(label, us))
+    results = [{"layer": label, "us": us} for label, us in least.items()]
     parts = asyncio.run(dependency_costs(service(0), authenticated, me["subject"], package))
     with open(output, "w") as file:
         json.dump({"stacks": results, "parts": parts}, file)

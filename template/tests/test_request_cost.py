@@ -29,8 +29,8 @@ MIDDLEWARE_LAYERS = 6
 # has warmed the caches. `ours`: this package's code, held exactly (Python 3.11 reports a few
 # more of the same calls); `all`: with the libraries, whose releases move it a little.
 BUDGETS = {
-    "/health/live": {"ours": 35, "ours on 3.11": 38, "all": 270},
-    "/api/v1/me": {"ours": 50, "ours on 3.11": 54, "all": 480},
+    "/health/live": {"ours": 36, "ours on 3.11": 39, "all": 270},
+    "/api/v1/me": {"ours": 51, "ours on 3.11": 55, "all": 480},
 }
 OURS = "ours on 3.11" if sys.version_info < (3, 12) else "ours"
 LIBRARY_MARGIN = 1.25

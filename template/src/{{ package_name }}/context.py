@@ -6,6 +6,7 @@ the id with `current_request_id()` and names the authenticated caller with `iden
 is the one channel through which the access record learns the principal.
 """
 
+import os
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
@@ -17,6 +18,11 @@ class RequestContext:
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("request_context", default=None)
+
+
+def new_request_id() -> str:
+    """128 random bits in hex, for a request that brought no usable `X-Request-ID`."""
+    return os.urandom(16).hex()
 
 
 def open_request(request_id: str) -> tuple[RequestContext, Token[RequestContext | None]]:

@@ -3,7 +3,6 @@
 
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -12,7 +11,7 @@ from fastapi.routing import iter_route_contexts
 from loguru import logger
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..context import close_request, open_request
+from ..context import close_request, new_request_id, open_request
 
 REQUEST_ID_HEADER = b"x-request-id"
 UNMATCHED = "<unmatched>"
@@ -158,4 +157,4 @@ def _request_id_from(headers: Sequence[tuple[bytes, bytes]]) -> str:
             if _VALID_REQUEST_ID.fullmatch(value):
                 return value.decode()
             break
-    return uuid.uuid4().hex
+    return new_request_id()

@@ -3,21 +3,17 @@
 headers and a request id, like every answer of the application, and closing the connection."""
 
 import json
-import uuid
 from collections.abc import Iterable
 from http import HTTPStatus
 
 from starlette.types import Receive, Scope, Send
 
+from ..context import new_request_id
 from ..errors import PROBLEM_MEDIA_TYPE, problem_document
 from ..observability.logging import security_event
 from ..security.headers import RESPONSE_HEADERS
 
 Headers = list[tuple[bytes, bytes]]
-
-
-def new_request_id() -> str:
-    return uuid.uuid4().hex
 
 
 def closing_problem(status: int, detail: str, request_id: str) -> tuple[Headers, bytes]:

@@ -22,8 +22,9 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
+from ..context import new_request_id
 from ..observability.logging import security_event
-from .answers import encoded_problem, new_request_id, server_busy
+from .answers import encoded_problem, server_busy
 from .limits import current_limits
 
 

@@ -1,9 +1,11 @@
 # Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
-"""Access records leave in batches: one write to the stream per batch instead of a system call
-per request, which cost more than the rest of the access log. Every other record is written
-at once, after the access records waiting before it, so the order of lines is kept and
-nothing but access records ever waits. At most `interval` seconds (or `max_bytes`) of access
-records wait; a service killed outright (SIGKILL) loses those.
+"""The records of requests leave in batches: one write to the stream per batch instead of a
+system call per request, which cost more than the rest of the access log.
+
+Access records and security events (records with an `event`) wait at most `interval` seconds
+or `max_bytes`. Every other record (start-up, shutdown, errors and tracebacks) is written at
+once, after those waiting before it, so the order of lines is kept. Shutdown writes out what
+waits; a service killed outright (SIGKILL) loses at most `interval` seconds of request records.
 """
 
 import atexit
@@ -11,7 +13,6 @@ import threading
 import weakref
 from typing import TextIO
 
-ACCESS_EVENT = "http.access"
 _streams: "weakref.WeakSet[AccessBatchingStream]" = weakref.WeakSet()
 
 
@@ -33,11 +34,11 @@ class AccessBatchingStream:
 
     def write(self, message: str) -> None:
         record = getattr(message, "record", None)
-        access = record is not None and record["extra"].get("event") == ACCESS_EVENT
+        of_a_request = record is not None and "event" in record["extra"]
         with self._lock:
             self._lines.append(message)
             self._size += len(message)
-            if not access or self._size >= self.max_bytes:
+            if not of_a_request or self._size >= self.max_bytes:
                 self._write_out()
 
     def drain(self) -> None:
@@ -62,7 +63,7 @@ class AccessBatchingStream:
 
 
 def drain_all() -> None:
-    """Write out every waiting access record now (at shutdown, or before reading the log)."""
+    """Write out every waiting record now (at shutdown, or before reading the log)."""
     for stream in list(_streams):
         stream.drain()
 
