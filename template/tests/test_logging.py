@@ -1,14 +1,17 @@
 # Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
 """Practice 4, logging: request ids, access records, escaping, no secrets, security events."""
 
+import io
 import logging
 import re
+import time
 import uuid
 
 import pytest
 from fastapi import FastAPI
+from loguru import logger
 
-from .package import escape, services_of
+from .package import AccessBatchingStream, escape, services_of
 from .principals import PASSWORD, SUBJECTS, credentials, login
 from .support import Logs, bearer
 
@@ -221,3 +224,30 @@ async def test_tracebacks_show_no_local_variables(
     assert "Traceback" in text
     assert "RuntimeError: failed: 4111" in text
     assert "4111-1111-1111-1111" not in text
+
+
+def test_request_records_wait_and_others_write_them_out_in_order() -> None:
+    stream = io.StringIO()
+    sink = AccessBatchingStream(stream, interval=60)
+    handler = logger.add(sink, format="{message}")
+    try:
+        logger.bind(event="http.access").info("first request")
+        logger.bind(event="auth.failure").warning("second request")
+        assert stream.getvalue() == ""  # waiting, not written one system call each
+        logger.info("server started")
+        assert stream.getvalue() == "first request\nsecond request\nserver started\n"
+    finally:
+        logger.remove(handler)
+
+
+def test_waiting_request_records_are_written_within_the_interval() -> None:
+    stream = io.StringIO()
+    handler = logger.add(AccessBatchingStream(stream, interval=0.05), format="{message}")
+    try:
+        logger.bind(event="http.access").info("a request")
+        deadline = time.monotonic() + 5
+        while not stream.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert stream.getvalue() == "a request\n"
+    finally:
+        logger.remove(handler)

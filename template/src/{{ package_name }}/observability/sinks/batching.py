@@ -17,7 +17,11 @@ _streams: "weakref.WeakSet[AccessBatchingStream]" = weakref.WeakSet()
 
 
 class AccessBatchingStream:
-    """A loguru sink: `write` takes each formatted record (a str with its `record`)."""
+    """A loguru sink: `write` takes each formatted record (a str with its `record`).
+
+    A thread of its own writes the batches, so that a slow disk or pipe never holds up the
+    event loop; the loop only appends to a list.
+    """
 
     def __init__(
         self, stream: TextIO, *, interval: float = 0.1, max_bytes: int = 64 * 1024
@@ -27,38 +31,45 @@ class AccessBatchingStream:
         self.max_bytes = max_bytes
         self._lines: list[str] = []
         self._size = 0
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the waiting lines, held for moments
+        self._writing = threading.Lock()  # one writer at a time, in order
+        self._wake = threading.Event()
         self._stopped = threading.Event()
-        threading.Thread(target=self._drain_every_interval, name="log-drain", daemon=True).start()
+        threading.Thread(target=self._write_in_batches, name="log-writer", daemon=True).start()
         _streams.add(self)
 
     def write(self, message: str) -> None:
         record = getattr(message, "record", None)
-        of_a_request = record is not None and "event" in record["extra"]
         with self._lock:
             self._lines.append(message)
             self._size += len(message)
-            if not of_a_request or self._size >= self.max_bytes:
-                self._write_out()
+            full = self._size >= self.max_bytes
+        if record is None or "event" not in record["extra"]:
+            self.drain()  # start-up, shutdown, errors: rare, and written at once
+        elif full:
+            self._wake.set()
 
     def drain(self) -> None:
-        with self._lock:
-            self._write_out()
+        with self._writing:
+            with self._lock:
+                if not self._lines:
+                    return
+                text = "".join(self._lines)
+                self._lines.clear()
+                self._size = 0
+            self.stream.write(text)
+            self.stream.flush()
 
     def stop(self) -> None:
         """Loguru calls this when the sink is removed."""
         self._stopped.set()
+        self._wake.set()
         self.drain()
 
-    def _write_out(self) -> None:
-        if self._lines:
-            self.stream.write("".join(self._lines))
-            self._lines.clear()
-            self._size = 0
-            self.stream.flush()
-
-    def _drain_every_interval(self) -> None:
-        while not self._stopped.wait(self.interval):
+    def _write_in_batches(self) -> None:
+        while not self._stopped.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
             self.drain()
 
 
