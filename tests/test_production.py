@@ -357,7 +357,12 @@ def test_server_log_has_access_records_and_no_secrets(
         content=b"{}",
         headers={**HTTPS, "Content-Type": "text/plain", "X-Request-ID": "log-check-3"},
     )
+    # Request records reach the log in batches, within 0.1 s.
+    deadline = time.monotonic() + 10
     log = (installed.root / "serve.log").read_text()
+    while "log-check-3" not in log and time.monotonic() < deadline:
+        time.sleep(0.05)
+        log = (installed.root / "serve.log").read_text()
     lines = log.splitlines()
 
     def logged(request_id: str) -> str:
