@@ -46,8 +46,9 @@ def unauthorized() -> Problem:
     return Problem(401, "Authentication required.", headers=UNAUTHORIZED_HEADERS)
 
 
-# Where the API gate (`security/gate.py`) leaves the caller: the request's own state.
-PRINCIPAL_STATE = "principal"
+# Where the API gate (`security/gate.py`) leaves the caller, in the request's own state: a
+# key no other code can name, so that no lifespan state copied there can pose as a caller.
+PRINCIPAL_STATE = object()
 
 
 def remember_principal(scope: Scope, principal: Principal | None) -> None:
