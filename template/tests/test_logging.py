@@ -251,3 +251,32 @@ def test_waiting_request_records_are_written_within_the_interval() -> None:
         assert stream.getvalue() == "a request\n"
     finally:
         logger.remove(handler)
+
+
+class _FailsOnce(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed = False
+
+    def write(self, text: str) -> int:
+        if not self.failed:
+            self.failed = True
+            raise OSError("the pipe is gone for a moment")
+        return super().write(text)
+
+
+def test_the_writer_keeps_going_after_a_failed_write(capsys: pytest.CaptureFixture[str]) -> None:
+    stream = _FailsOnce()
+    handler = logger.add(AccessBatchingStream(stream, interval=0.02), format="{message}")
+    try:
+        logger.bind(event="http.access").info("lost with the failed write")
+        deadline = time.monotonic() + 5
+        while not stream.failed and time.monotonic() < deadline:
+            time.sleep(0.01)
+        logger.bind(event="http.access").info("written later")
+        while not stream.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert stream.getvalue() == "written later\n"
+        assert "the pipe is gone" in capsys.readouterr().err
+    finally:
+        logger.remove(handler)

@@ -10,6 +10,7 @@ waits; a service killed outright (SIGKILL) loses at most `interval` seconds of r
 
 import atexit
 import threading
+import traceback
 import weakref
 from typing import TextIO
 
@@ -70,7 +71,10 @@ class AccessBatchingStream:
         while not self._stopped.is_set():
             self._wake.wait(self.interval)
             self._wake.clear()
-            self.drain()
+            try:
+                self.drain()
+            except Exception:  # a stream that failed once must not stop every later batch
+                traceback.print_exc()
 
 
 def drain_all() -> None:
