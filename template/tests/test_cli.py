@@ -87,14 +87,19 @@ def test_migrate_creates_the_tables(production_env: Path, capsys) -> None:
     assert "up to date" in capsys.readouterr().out
 
 
-async def test_created_user_can_log_in(
-    production_env: Path, monkeypatch: pytest.MonkeyPatch, capsys, make_app, make_client
-) -> None:
+async def migrate_and_create_user(monkeypatch: pytest.MonkeyPatch, username: str) -> None:
+    """`migrate`, then `create-user USERNAME --scope items:read` with the password on stdin."""
     # The commands run their own event loops, as they do in a shell: give them a thread.
     assert await to_thread.run_sync(main, ["migrate"]) == 0
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
-    command = ["create-user", "carol", "--scope", "items:read", "--password-stdin"]
+    command = ["create-user", username, "--scope", "items:read", "--password-stdin"]
     assert await to_thread.run_sync(main, command) == 0
+
+
+async def test_created_user_can_log_in(
+    production_env: Path, monkeypatch: pytest.MonkeyPatch, capsys, make_app, make_client
+) -> None:
+    await migrate_and_create_user(monkeypatch, "carol")
     assert PASSWORD not in capsys.readouterr().out
 
     client = make_client(make_app(database_url=f"sqlite+aiosqlite:///{production_env}"))
@@ -256,10 +261,7 @@ def test_development_serves_on_loopback_addresses_only(
 async def test_prune_sessions_deletes_expired_refresh_tokens_only(
     production_env: Path, monkeypatch: pytest.MonkeyPatch, capsys, make_app, make_client
 ) -> None:
-    assert await to_thread.run_sync(main, ["migrate"]) == 0
-    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
-    command = ["create-user", "hana", "--scope", "items:read", "--password-stdin"]
-    assert await to_thread.run_sync(main, command) == 0
+    await migrate_and_create_user(monkeypatch, "hana")
     client = make_client(make_app(database_url=f"sqlite+aiosqlite:///{production_env}"))
     for _ in range(3):
         assert (await login(client, "hana", PASSWORD)).status_code == 200

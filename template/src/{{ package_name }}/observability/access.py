@@ -12,6 +12,7 @@ from loguru import logger
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..context import close_request, new_request_id, open_request
+from ..route_index import RouteIndex
 
 REQUEST_ID_HEADER = b"x-request-id"
 UNMATCHED = "<unmatched>"
@@ -53,10 +54,10 @@ class RouteTemplates:
     scope, only their `endpoint`. Looked up once per route (or endpoint), then remembered.
     """
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: FastAPI, routes: RouteIndex) -> None:
         self.app = app
+        self.routes = routes
         self._templates: dict[int, str] = {}
-        self._patterns: list[tuple[re.Pattern[str], frozenset[str], object]] | None = None
 
     def __call__(self, scope: Scope) -> str:
         matched = scope.get("route") or scope.get("endpoint")
@@ -75,16 +76,8 @@ class RouteTemplates:
 
     def route_of(self, scope: Scope) -> object | None:
         """The route a request was meant for, when it is answered before routing."""
-        if self._patterns is None:
-            self._patterns = [
-                (context.path_regex, frozenset(context.methods or ()), context.original_route)
-                for context in iter_route_contexts(self.app.routes)
-                if context.path_regex is not None
-            ]
-        for pattern, methods, route in self._patterns:
-            if pattern.match(scope["path"]) and (not methods or scope["method"] in methods):
-                return route
-        return None
+        context = self.routes(scope["method"], scope["path"])
+        return context.original_route if context is not None else None
 
 
 class RequestContextMiddleware:

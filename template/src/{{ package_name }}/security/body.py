@@ -1,15 +1,14 @@
 # Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
 """Input validation at the edge: request body size (413) and JSON content type (415)."""
 
-import re
 from collections.abc import Callable
 
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.routing import iter_route_contexts
+from fastapi import HTTPException, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import Problem, send_problem
 from ..observability.logging import security_event
+from ..route_index import RouteIndex
 
 TOO_LARGE = "The request body is too large."
 SMALL_JSON_BODY = 16 * 1024
@@ -27,39 +26,15 @@ class BodyTooLarge(HTTPException):
 
 
 class RouteBodyLimits:
-    """The limits that routes declare with FastAPI's own `max_body_size=` parameter.
+    """The limits that routes declare with FastAPI's own `max_body_size=` parameter, looked up
+    by method and path in the app's route index."""
 
-    Read from the app's routes at the first request, then looked up by method and path: a
-    dictionary for fixed paths, the route's pattern for paths with parameters.
-    """
-
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
-        self._fixed: dict[tuple[str, str], int] | None = None
-        self._patterns: list[tuple[frozenset[str], re.Pattern[str], int]] = []
+    def __init__(self, routes: RouteIndex) -> None:
+        self.routes = routes
 
     def __call__(self, method: str, path: str) -> int | None:
-        if self._fixed is None:
-            self._fixed = self._load()
-        limit = self._fixed.get((method, path))
-        if limit is None and self._patterns:
-            for methods, pattern, size in self._patterns:
-                if method in methods and pattern.match(path):
-                    return size
-        return limit
-
-    def _load(self) -> dict[tuple[str, str], int]:
-        fixed: dict[tuple[str, str], int] = {}
-        for context in iter_route_contexts(self.app.routes):
-            size = getattr(context, "max_body_size", None)
-            methods = frozenset(context.methods or ())
-            if size is None or not methods or not context.path_format:
-                continue
-            if "{" in context.path_format:
-                self._patterns.append((methods, context.path_regex, size))
-            else:
-                fixed.update(dict.fromkeys(((m, context.path_format) for m in methods), size))
-        return fixed
+        context = self.routes(method, path)
+        return getattr(context, "max_body_size", None) if context is not None else None
 
 
 class BodySizeLimitMiddleware:
