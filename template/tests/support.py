@@ -2,6 +2,7 @@
 """Constants and helpers shared by the tests; the fixtures live in conftest.py."""
 
 import io
+import re
 import secrets
 import sys
 from contextlib import AbstractContextManager, redirect_stdout, suppress
@@ -18,6 +19,14 @@ from .package import drain_all
 TRUSTED_PROXY = "127.0.0.1"  # the default APP_FORWARDED_ALLOW_IPS
 UNTRUSTED_PEER = "203.0.113.7"  # TEST-NET-3: some client on the internet
 PROBLEM_JSON = "application/problem+json"
+# An event (access record or security event) as the stdout sink prints it: values escaped,
+# never quoted, so a field's value runs up to the next ` name=`.
+EVENT_LINE = re.compile(
+    r"^\S+ \S+ \| (?P<level>\S+) *\| (?P<request_id>\S+) \| (?P<message>.*?) "
+    r"\| (?P<fields>event=.*)$"
+)
+EVENT_HEAD = ("level", "request_id", "message")
+FIELD = re.compile(r"(\w+)=(.*?)(?= \w+=|$)")
 
 
 def sqlite_file(database_url: str) -> Path:
@@ -107,8 +116,10 @@ class Logs:
 
     `text()` is everything the service's own stdout sink printed: `configure_logging` binds
     that sink to `sys.stdout`, and `capture_stdout()` puts this stream there while the app is
-    created. `records` are every record loguru emitted, at any level, as the sinks receive them
-    (after the service's patcher escaped them), for assertions on structured fields.
+    created. `records` are the records loguru emitted, at any level, as the sinks receive them
+    (after the service's patcher escaped them). Events (access records and security events)
+    do not pass through loguru: `events()` and `access()` read them back from the printed
+    lines.
     """
 
     stream: _Tee = field(default_factory=_Tee)
@@ -124,6 +135,7 @@ class Logs:
         self._handler = logger.add(self.records.append, level="TRACE", format="{message}")
 
     def detach(self) -> None:
+        drain_all()  # what this test's services logged stays in this test's stream
         if self._handler is not None:
             with suppress(ValueError):
                 logger.remove(self._handler)
@@ -134,8 +146,19 @@ class Logs:
         return self.stream.getvalue()
 
     def events(self, name: str) -> list[dict[str, Any]]:
-        """The structured fields of every record of the security/access event `name`."""
-        return [r.record["extra"] for r in self.records if r.record["extra"].get("event") == name]
+        """Every event `name` the sink printed: its fields, `request_id`, `level`, `message`."""
+        found = []
+        for line in self.text().splitlines():
+            match = EVENT_LINE.match(line)
+            if match is None:
+                continue
+            fields = dict(FIELD.findall(match["fields"]))
+            if fields["event"] == name:
+                found.append(fields | {key: match[key] for key in EVENT_HEAD})
+        return found
 
     def access(self) -> list[dict[str, Any]]:
-        return self.events("http.access")
+        return [
+            record | {"status": int(record["status"]), "duration_ms": float(record["duration_ms"])}
+            for record in self.events("http.access")
+        ]

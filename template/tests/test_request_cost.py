@@ -29,8 +29,8 @@ MIDDLEWARE_LAYERS = 6
 # has warmed the caches. `ours`: this package's code, held exactly (Python 3.11 reports a few
 # more of the same calls); `all`: with the libraries, whose releases move it a little.
 BUDGETS = {
-    "/health/live": {"ours": 36, "ours on 3.11": 39, "all": 270},
-    "/api/v1/me": {"ours": 51, "ours on 3.11": 55, "all": 480},
+    "/health/live": {"ours": 24, "ours on 3.11": 28, "all": 230},
+    "/api/v1/me": {"ours": 39, "ours on 3.11": 44, "all": 445},
 }
 OURS = "ours on 3.11" if sys.version_info < (3, 12) else "ours"
 LIBRARY_MARGIN = 1.25
@@ -45,8 +45,10 @@ async def count_calls(call: Awaitable[Any]) -> Counter[str]:
             counts["all"] += 1
             if code.co_filename.startswith(PACKAGE):
                 counts["ours"] += 1
+                if code.co_name == "append" and code.co_filename.endswith("batching.py"):
+                    counts["access lines"] += 1
             elif code.co_name == "_log" and "loguru" in code.co_filename:
-                counts["log records"] += 1
+                counts["loguru records"] += 1
 
     sys.setprofile(profile)
     try:
@@ -72,7 +74,8 @@ async def test_one_request_stays_within_its_call_budget(app: FastAPI, path: str)
     budget = BUDGETS[path]
     assert counts["ours"] <= budget[OURS], f"{path}: {counts['ours']} calls in the package"
     assert counts["all"] <= budget["all"] * LIBRARY_MARGIN, f"{path}: {counts['all']} calls"
-    assert counts["log records"] == 1  # the access record, and nothing else
+    # The access record, written without loguru (whose records cost more than the rest).
+    assert (counts["access lines"], counts["loguru records"]) == (1, 0)
 
 
 async def test_the_middleware_stack_has_its_known_layers(app: FastAPI) -> None:

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 import uvicorn
 
 from . import app, backends
-from .db import migrate
 from .server.options import fit_open_files, uvicorn_options
 from .wiring import deploy_problems, open_database, usable_settings
 
@@ -46,7 +45,7 @@ def serve(_: argparse.Namespace) -> int:
         )
         return 1
     if settings.is_development:
-        migrate.upgrade(settings.database_url)
+        upgrade_database(settings.database_url)
     if shortfall := fit_open_files(settings.max_connections):
         print(f"warning: {shortfall}", file=sys.stderr)
     uvicorn.run(
@@ -67,8 +66,15 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def upgrade_database(database_url: str) -> None:
+    # Imported here, not above: Alembic costs every serving process memory it never uses.
+    from .db.migrate import upgrade  # noqa: PLC0415
+
+    upgrade(database_url)
+
+
 def run_migrations(_: argparse.Namespace) -> int:
-    migrate.upgrade(usable_settings().database_url)
+    upgrade_database(usable_settings().database_url)
     print("database is up to date")
     return 0
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .db.engine import Database
 from .observability.access import AccessObserver
+from .observability.logging import EventWriter
 from .security.auth.principal import Authenticator
 from .services import ReadinessCheck
 from .settings import Settings
@@ -68,7 +69,9 @@ class RateLimitStorage(Option, Protocol):
 class LogSink(Option, Protocol):
     """`observability/sinks/<choice>.py`: where log records go."""
 
-    def add(self, level: str, *, backtrace: bool) -> None: ...
+    def add(self, level: str, *, backtrace: bool) -> EventWriter:
+        """Install the sink for loguru's records; return the writer of event records."""
+        ...
 
 
 @runtime_checkable

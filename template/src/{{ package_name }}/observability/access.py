@@ -4,7 +4,7 @@
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
@@ -19,8 +19,7 @@ UNMATCHED = "<unmatched>"
 _VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 
 
-@dataclass(frozen=True, slots=True)
-class AccessRecord:
+class AccessRecord(NamedTuple):  # immutable, and built faster than a frozen dataclass
     request_id: str
     method: str
     route: str
@@ -31,18 +30,6 @@ class AccessRecord:
 
 
 AccessObserver = Callable[[AccessRecord], None]
-
-
-def log_access(record: AccessRecord) -> None:
-    logger.bind(
-        event="http.access",
-        method=record.method,
-        route=record.route,
-        status=record.status,
-        duration_ms=record.duration_ms,
-        client_ip=record.client_ip or "-",
-        principal=record.principal or "-",
-    ).info(f"{record.method} {record.route} {record.status} {record.duration_ms}ms")
 
 
 class RouteTemplates:

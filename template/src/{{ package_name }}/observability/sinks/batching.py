@@ -18,7 +18,8 @@ _streams: "weakref.WeakSet[AccessBatchingStream]" = weakref.WeakSet()
 
 
 class AccessBatchingStream:
-    """A loguru sink: `write` takes each formatted record (a str with its `record`).
+    """A loguru sink: `write` takes each formatted record (a str with its `record`); `append`
+    takes an event line the sink formatted itself (`logging.EventWriter`), which waits.
 
     A thread of its own writes the batches, so that a slow disk or pipe never holds up the
     event loop; the loop only appends to a list.
@@ -41,13 +42,16 @@ class AccessBatchingStream:
 
     def write(self, message: str) -> None:
         record = getattr(message, "record", None)
-        with self._lock:
-            self._lines.append(message)
-            self._size += len(message)
-            full = self._size >= self.max_bytes
+        self.append(message)
         if record is None or "event" not in record["extra"]:
             self.drain()  # start-up, shutdown, errors: rare, and written at once
-        elif full:
+
+    def append(self, line: str) -> None:
+        with self._lock:
+            self._lines.append(line)
+            self._size += len(line)
+            full = self._size >= self.max_bytes
+        if full:
             self._wake.set()
 
     def drain(self) -> None:
