@@ -8,7 +8,10 @@ driven through the ASGI interface directly, so no socket or HTTP parsing is coun
 Run by `benchmarks/run.py` in the rendered service's environment and folder, with the
 service's settings in the environment:
 
-    python layers.py PACKAGE TOKEN OUTPUT.json
+    python layers.py PACKAGE "HEADER: VALUE" OUTPUT.json
+
+where the header is the one an authenticated client sends (`Authorization: Bearer ...`,
+`X-API-Key: ...`).
 """
 
 import asyncio
@@ -112,7 +115,7 @@ async def dependency_costs(
 
     parts = []
     async with app.router.lifespan_context(app):
-        for label, call in (("token check", token_check), ("rate limit", rate_limit)):
+        for label, call in (("credential check", token_check), ("rate limit", rate_limit)):
             for _ in range(300):
                 await call()
             runs = []
@@ -126,10 +129,11 @@ async def dependency_costs(
 
 
 def main() -> None:
-    package, token, output = sys.argv[1:4]
+    package, header, output = sys.argv[1:4]
+    name, _, value = header.partition(": ")
     app_module = importlib.import_module(f"{package}.app")
     settings_module = importlib.import_module(f"{package}.settings")
-    authenticated = [*HEADERS, (b"authorization", f"Bearer {token}".encode())]
+    authenticated = [*HEADERS, (name.lower().encode(), value.encode())]
 
     def service(layers: int, observers: int = 99) -> Any:
         app = app_module.create_app(settings_module.load_settings())

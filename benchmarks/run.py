@@ -108,13 +108,14 @@ def pinned(cpu: int | None) -> Any:
     return lambda: os.sched_setaffinity(0, {cpu})
 
 
-def render(destination: Path) -> float:
+def render(destination: Path, answers: Sequence[str] = ()) -> float:
     started = time.monotonic()
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    data = [item for answer in answers for item in ("-d", answer)]
     subprocess.run(
         [
             sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--quiet",
-            "-d", f"python_version={version}", str(ROOT), str(destination),
+            "-d", f"python_version={version}", *data, str(ROOT), str(destination),
         ],
         check=True,
         capture_output=True,
@@ -122,13 +123,14 @@ def render(destination: Path) -> float:
     return time.monotonic() - started
 
 
-def run(command: Sequence[str], cwd: Path, env: dict[str, str], stdin: str = "") -> None:
+def run(command: Sequence[str], cwd: Path, env: dict[str, str], stdin: str = "") -> str:
     done = subprocess.run(
         command, cwd=cwd, env=env, input=stdin.encode(), capture_output=True, check=False
     )
     if done.returncode:
         sys.stderr.write(done.stderr.decode(errors="replace")[-4000:])
         raise SystemExit(f"{command[0]} {command[1]} ... failed with status {done.returncode}")
+    return done.stdout.decode()
 
 
 @contextmanager
@@ -233,6 +235,8 @@ class Setup:
     env: dict[str, str]
     settings: dict[str, str]
     copy_seconds: float
+    api_key: str | None = None
+    """The key a client of an `auth=api_key` service sends."""
 
     def serve_command(self) -> list[str]:
         return [self.python, "-m", self.package, "serve"]
@@ -251,11 +255,16 @@ class Setup:
         }
 
 
-def prepare(work: Path, workers: int) -> Setup:
+def prepare(work: Path, workers: int, answers: Sequence[str] = ()) -> Setup:
     service_dir = work / "service"
-    copy_seconds = render(service_dir)
-    answers = (service_dir / ".copier-answers.yml").read_text()
-    package = re.search(r"^package_name: (\S+)$", answers, re.MULTILINE)[1]
+    copy_seconds = render(service_dir, answers)
+    answers_text = (service_dir / ".copier-answers.yml").read_text()
+    package = re.search(r"^package_name: (\S+)$", answers_text, re.MULTILINE)[1]
+    auth = re.search(r"^auth: (\S+)$", answers_text, re.MULTILINE)[1]
+    if auth not in {"jwt", "api_key"}:
+        raise SystemExit(
+            f"the benchmark signs in to auth=jwt and auth=api_key services, not {auth}"
+        )
     env = {key: value for key, value in os.environ.items() if not key.startswith("APP_")}
     env.pop("VIRTUAL_ENV", None)
     uv = os.environ.get("UV") or shutil.which("uv")  # `uv run` names itself in $UV
@@ -274,20 +283,43 @@ def prepare(work: Path, workers: int) -> Setup:
         "APP_ACCESS_TOKEN_TTL_SECONDS": "86400",
         "APP_WORKERS": str(workers),
     }
+    algorithm = re.search(r"^jwt_algorithm: (\S+)$", answers_text, re.MULTILINE)
+    if algorithm and algorithm[1] != "HS256":
+        key_file = work / "jwt_private_key.pem"
+        openssl = ["openssl", "genpkey", "-out", str(key_file), "-algorithm"]
+        rsa = ["RSA", "-pkeyopt", "rsa_keygen_bits:2048"]
+        run([*openssl, *(rsa if algorithm[1] == "RS256" else ["ed25519"])], work, env)
+        key_file.chmod(0o600)
+        settings["APP_JWT_PRIVATE_KEY_FILE"] = str(key_file)
     if workers > 1:
         # The in-memory limiter counts per process, so production refuses more workers; test
         # mode with production's transport settings runs the same stack.
         settings |= {"APP_ENV": "test", "APP_ENFORCE_HTTPS": "true", "APP_DOCS_ENABLED": "false"}
     setup = Setup(work, python, package, env, settings, copy_seconds)
     run([python, "-m", package, "migrate"], service_dir, env | settings)
-    create_user = [python, "-m", package, "create-user", USER, "--password-stdin"]
-    create_user += ["--scope", "items:read", "--scope", "items:write"]
-    run(create_user, service_dir, env | settings, stdin=PASSWORD + "\n")
+    scopes = ["--scope", "items:read", "--scope", "items:write"]
+    if auth == "jwt":
+        create_user = [python, "-m", package, "create-user", USER, "--password-stdin", *scopes]
+        run(create_user, service_dir, env | settings, stdin=PASSWORD + "\n")
+    else:
+        create_key = [python, "-m", package, "create-api-key", USER, *scopes]
+        setup.api_key = run(create_key, service_dir, env | settings).strip()
     return setup
 
 
-def scenarios_for(token: str) -> list[Scenario]:
-    bearer = f"Authorization: Bearer {token}"
+def credentials(setup: Setup, service_url: str) -> str:
+    """The header line an authenticated client of the service sends."""
+    if setup.api_key is not None:
+        return f"X-API-Key: {setup.api_key}"
+    token = httpx.post(
+        f"{service_url}/api/v1/auth/token",
+        headers={"X-Forwarded-Proto": "https"},
+        data={"grant_type": "password", "username": USER, "password": PASSWORD},
+    ).json()["access_token"]
+    return f"Authorization: Bearer {token}"
+
+
+def scenarios_for(bearer: str) -> list[Scenario]:
     return [
         Scenario("authenticated GET /api/v1/me", "/api/v1/me", (HTTPS, bearer)),
         Scenario("GET /api/v1/me, no token (401)", "/api/v1/me", (HTTPS,), status=401),
@@ -345,9 +377,9 @@ def print_results(
     print("| idle " + ratio_row("RSS", idle["service"], idle["bare"], "MiB", 1))
 
 
-def print_layers(setup: Setup, token: str) -> None:
+def print_layers(setup: Setup, header: str) -> None:
     output = setup.work / "layers.json"
-    command = [setup.python, str(BENCHMARKS / "layers.py"), setup.package, token, str(output)]
+    command = [setup.python, str(BENCHMARKS / "layers.py"), setup.package, header, str(output)]
     env = setup.bare_env("layers.db") | setup.settings
     with (setup.work / "layers.log").open("wb") as log:  # the access log goes to a file
         subprocess.run(command, cwd=setup.work / "service", env=env, stdout=log, check=True)
@@ -369,6 +401,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--answer",
+        action="append",
+        default=[],
+        metavar="QUESTION=VALUE",
+        help="render another variant, e.g. --answer jwt_algorithm=RS256 (repeatable)",
+    )
     parser.add_argument("--no-layers", action="store_true", help="skip the per-layer table")
     parser.add_argument("--only-layers", action="store_true", help="only the per-layer table")
     args = parser.parse_args()
@@ -376,7 +415,7 @@ def main() -> None:
     server_cpu, load_cpu = (SERVER_CPU, LOAD_CPU) if pin else (None, None)
 
     with tempfile.TemporaryDirectory(prefix="benchmark-") as scratch:
-        setup = prepare(Path(scratch), args.workers)
+        setup = prepare(Path(scratch), args.workers, args.answer)
         ports = {name: free_port() for name in ("service", "limited", "bare")}
         service_env = setup.env | setup.settings | {"APP_PORT": str(ports["service"])}
         limited_env = service_env | {
@@ -397,15 +436,11 @@ def main() -> None:
                 for name, (command, env) in commands.items()
             }
             service, bare = servers["service"], servers["bare"]
-            token = httpx.post(
-                f"{service.url}/api/v1/auth/token",
-                headers={"X-Forwarded-Proto": "https"},
-                data={"grant_type": "password", "username": USER, "password": PASSWORD},
-            ).json()["access_token"]
+            header = credentials(setup, service.url)
             if args.only_layers:
-                print_layers(setup, token)
+                print_layers(setup, header)
                 return
-            scenarios = scenarios_for(token)
+            scenarios = scenarios_for(header)
             # Warm up, and put the limited service's one client over its limit.
             for scenario in scenarios:
                 url = servers[scenario.server].url
@@ -416,18 +451,19 @@ def main() -> None:
             results = measure(scenarios, servers, args, work, load_cpu)
 
         print(
-            f"\n## Service vs bare FastAPI: {args.workers} worker(s), "
+            f"\n## Service ({' '.join(args.answer) or 'default variant'}) vs bare FastAPI: "
+            f"{args.workers} worker(s), "
             f"{'servers on CPU 0, load on CPU 1' if pin else 'not pinned'}, {CONNECTIONS} "
             f"connections, medians of {args.rounds} rounds of {args.seconds:g} s, load by "
             f"{'wrk' if shutil.which('wrk') else 'load.py'}\n"
         )
         print_results(scenarios, results, idle)
         print(
-            f"\n`copier copy` of the default variant: {setup.copy_seconds:.2f} s; service cold "
+            f"\n`copier copy` of the variant: {setup.copy_seconds:.2f} s; service cold "
             f"start (process start to first 200): {service.cold_start:.2f} s"
         )
         if not args.no_layers:
-            print_layers(setup, token)
+            print_layers(setup, header)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Write the generated service's git-ignored ``.env`` once, right after ``copier copy``.
 
-The file holds development settings and, for ``auth == 'jwt'``, a freshly generated
-``APP_JWT_SECRET``. It is created only when it does not exist yet (an existing ``.env`` is
+The file holds development settings and, for ``auth == 'jwt'`` with HS256, a freshly
+generated ``APP_JWT_SECRET``. It is created only when it does not exist yet (an existing ``.env`` is
 never touched), with mode 0600. Nothing random ever goes into a tracked file or into
 ``.copier-answers.yml``: this file is the only place the secret is written.
 
@@ -25,15 +25,16 @@ HEADER = (
 )
 
 
-def dotenv_text(auth: str) -> str:
-    """Return the content of a new ``.env`` for the given ``auth`` answer."""
+def dotenv_text(auth: str, jwt_algorithm: str = "HS256") -> str:
+    """Return the content of a new ``.env`` for the given ``auth`` and ``jwt_algorithm``
+    answers (the asymmetric algorithms sign with an ephemeral key pair in development)."""
     lines = ["APP_ENV=development"]
-    if auth == "jwt":
+    if auth == "jwt" and jwt_algorithm == "HS256":
         lines.append(f"APP_JWT_SECRET={secrets.token_urlsafe(SECRET_BYTES)}")
     return HEADER + "\n".join(lines) + "\n"
 
 
-def create_dotenv(destination: Path, auth: str) -> bool:
+def create_dotenv(destination: Path, auth: str, jwt_algorithm: str = "HS256") -> bool:
     """Create ``destination/.env``; return False when it already existed."""
     path = destination / ".env"
     try:
@@ -43,18 +44,19 @@ def create_dotenv(destination: Path, auth: str) -> bool:
         return False
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         os.fchmod(handle.fileno(), 0o600)
-        handle.write(dotenv_text(auth))
+        handle.write(dotenv_text(auth, jwt_algorithm))
     return True
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--auth", required=True, help="the template's `auth` answer")
+    parser.add_argument("--jwt-algorithm", default="HS256", help="its `jwt_algorithm` answer")
     parser.add_argument(
         "destination", nargs="?", type=Path, default=Path(), help="project directory"
     )
     args = parser.parse_args(argv)
-    if create_dotenv(args.destination, args.auth):
+    if create_dotenv(args.destination, args.auth, args.jwt_algorithm):
         print("Created .env (git-ignored) with development settings.", file=sys.stderr)
     else:
         print(".env already exists; left unchanged.", file=sys.stderr)

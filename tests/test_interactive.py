@@ -24,8 +24,8 @@ CONVERSATION: list[tuple[str, str]] = [
     ("Your name or your team", CLEAR + "Platform Team" + ENTER),
     ("Contact e-mail address", CLEAR + "platform@example.com" + ENTER),
     ("Lowest Python version", UP + ENTER),  # default 3.12 -> 3.11
-    ("How clients prove who they are", DOWN + ENTER),  # oidc, api_key are disabled
-    ("Signature algorithm for the tokens", ENTER),
+    ("How clients prove who they are", ENTER),  # jwt, the default
+    ("Signature algorithm for the tokens", DOWN + ENTER),  # HS256 -> RS256
     ("Where request counters for rate limiting are kept", ENTER),
     ("Where logs go", ENTER),
     ("Database for users, tokens and your data", ENTER),
@@ -74,7 +74,7 @@ def test_prompts_answered_in_a_terminal(template_src: Path, tmp_path: Path) -> N
         "author_email": "platform@example.com",
         "python_version": "3.11",
         "auth": "jwt",
-        "jwt_algorithm": "HS256",
+        "jwt_algorithm": "RS256",
         "rate_limit_backend": "memory",
         "log_sink": "stdout",
         "database": "sqlite",

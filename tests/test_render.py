@@ -158,7 +158,7 @@ def test_rendering_is_deterministic(
     skip = frozenset({".env"})
     assert tree_contents(first, skip=skip) == tree_contents(second, skip=skip)
     assert read_dotenv(first / ".env") != read_dotenv(second / ".env") or (
-        variant.full_answers["auth"] != "jwt"
+        not variant.dotenv_has_a_secret
     )
 
 
@@ -172,9 +172,11 @@ def test_dotenv_is_private_ignored_and_its_secret_is_nowhere_else(
     values = read_dotenv(dotenv)
     assert values["APP_ENV"] == "development"
     secrets = [value for key, value in values.items() if "SECRET" in key or "KEY" in key]
-    if variant.full_answers["auth"] == "jwt":
+    if variant.dotenv_has_a_secret:
         assert len(values["APP_JWT_SECRET"]) >= 43  # >= 32 random bytes, base64url
         assert secrets
+    else:  # the asymmetric algorithms sign with an ephemeral key pair in development
+        assert "APP_JWT_SECRET" not in values
     for path in project_files(root):
         if path.name == ".env":
             continue

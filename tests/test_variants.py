@@ -69,8 +69,6 @@ def test_every_question_has_help_and_a_default() -> None:
 
 def test_unavailable_choices_are_the_ones_not_built_yet() -> None:
     assert unavailable_choices() == {
-        "auth": ["oidc", "api_key"],
-        "jwt_algorithm": ["RS256", "Ed25519"],
         "rate_limit_backend": ["redis"],
         "log_sink": ["json", "file"],
         "database": ["postgresql"],

@@ -68,6 +68,12 @@ class Variant:
         return str(self.full_answers["python_version"])
 
     @property
+    def dotenv_has_a_secret(self) -> bool:
+        """True when `copier copy` writes a generated secret into `.env` (HS256's)."""
+        answers = self.full_answers
+        return answers["auth"] == "jwt" and answers["jwt_algorithm"] == "HS256"
+
+    @property
     def needs_services(self) -> bool:
         """True when the rendered suite talks to Redis or PostgreSQL."""
         answers = self.full_answers
@@ -82,6 +88,8 @@ EXPLICIT: tuple[Variant, ...] = (
         "minimal",
         {"metrics": False, "ci": "none", "dependency_bot": "none", "docker": False},
     ),
+    Variant("jwt-rs256", {"jwt_algorithm": "RS256"}),
+    Variant("jwt-ed25519", {"jwt_algorithm": "Ed25519"}),
     Variant("py3.12", {"python_version": "3.12"}),
     Variant("py3.13", {"python_version": "3.13"}),
 )

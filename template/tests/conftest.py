@@ -2,8 +2,8 @@
 """Shared fixtures: explicit settings, a migrated SQLite database, the app, clients, users.
 
 Every test runs in-process (httpx + ASGI transport) against the real application stack: real
-middleware, database, password hashing and tokens. Neither the developer's `.env` nor their
-`APP_*` environment variables reach a test.
+middleware, database and authentication. Neither the developer's `.env` nor their `APP_*`
+environment variables reach a test.
 """
 
 import contextlib
@@ -64,6 +64,19 @@ def whole_minute() -> None:
         time.sleep(60 - into_minute + 0.05)
 
 
+@pytest.fixture
+def production_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A safe production environment for the commands; returns the path of its (empty)
+    SQLite database."""
+    database = tmp_path / "cli.db"
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("APP_ALLOWED_HOSTS", "api.example.com")
+    for key, value in production_settings().items():
+        monkeypatch.setenv(f"APP_{key.upper()}", str(value))
+    monkeypatch.setenv("APP_DATABASE_URL", f"sqlite+aiosqlite:///{database}")
+    return database
+
+
 def explicit_settings(database_url: str, **values: Any) -> Settings:
     """Settings built from `values` alone: no environment, `.env` or secret files."""
     return Settings(_env_file=None, database_url=database_url, **values)  # type: ignore[call-arg]
@@ -71,7 +84,7 @@ def explicit_settings(database_url: str, **values: Any) -> Settings:
 
 @pytest.fixture(scope="session")
 def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Migrated once per session, with the USERS created (argon2 is slow on purpose)."""
+    """Migrated once per session, with the USERS created (seeding can be slow on purpose)."""
     path = tmp_path_factory.mktemp("seed") / "app.db"
     url = f"sqlite+aiosqlite:///{path}"
     upgrade(url)

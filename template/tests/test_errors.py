@@ -11,8 +11,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 
-from .principals import credentials
-from .support import Logs, assert_problem, bearer
+from .principals import bad_credentials, credentials
+from .support import Logs, assert_problem
 
 pytestmark = pytest.mark.anyio
 
@@ -25,8 +25,8 @@ async def bad_host(_: FastAPI, client: httpx.AsyncClient) -> httpx.Response:
     return await client.get("/api/v1/me", headers={"Host": "evil.example"})
 
 
-async def unauthenticated(_: FastAPI, client: httpx.AsyncClient) -> httpx.Response:
-    return await client.get("/api/v1/me", headers=bearer("x"))
+async def unauthenticated(app: FastAPI, client: httpx.AsyncClient) -> httpx.Response:
+    return await client.get("/api/v1/me", headers=bad_credentials(app))
 
 
 async def missing_scope(app: FastAPI, client: httpx.AsyncClient) -> httpx.Response:

@@ -5,29 +5,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 
-from .principals import credentials, login
-from .support import UNTRUSTED_PEER, Logs, assert_problem, bearer, raw_get
+from .principals import credentials
+from .support import UNTRUSTED_PEER, assert_problem, raw_get
 
 pytestmark = pytest.mark.anyio
 
 HSTS = "strict-transport-security"
-
-
-async def test_plain_http_is_refused_before_authentication(app, make_client, logs: Logs) -> None:
-    client = make_client(app, scheme="http")
-
-    me = await client.get("/api/v1/me", headers=bearer("not-a-token"))
-    token = await login(client)
-
-    for response in (me, token):
-        body = assert_problem(response, 403)
-        assert "HTTPS" in body["detail"]
-        assert HSTS not in response.headers
-        assert "access_token" not in response.text
-    # Neither auth nor the routes ran: no login attempt, no auth failure, no route matched.
-    assert not logs.events("auth.failure")
-    assert not logs.events("auth.login")
-    assert {record["route"] for record in logs.access()} == {"<unmatched>"}
 
 
 async def test_plain_http_with_valid_token_is_still_refused(app, make_client) -> None:

@@ -2,13 +2,13 @@
 """The service's command line: serve, check, migrate, and the commands of its auth backend."""
 
 import argparse
-import ipaddress
 import sys
 from collections.abc import Sequence
 
 import uvicorn
 
 from . import app, backends
+from .hosts import is_loopback
 from .server.options import fit_open_files, uvicorn_options
 from .wiring import deploy_problems, open_database, usable_settings
 
@@ -55,15 +55,6 @@ def serve(_: argparse.Namespace) -> int:
         **backends.tls.server_options(settings),
     )
     return 0
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def upgrade_database(database_url: str) -> None:

@@ -37,6 +37,8 @@ class Auth:
     authenticator: Authenticator
     routers: Sequence[APIRouter] = ()
     """Mounted under `/api/v1`, behind the default rate limit."""
+    public_routers: Sequence[APIRouter] = ()
+    """Mounted at the root, outside the API (published keys: `/.well-known/jwks.json`)."""
     readiness: Mapping[str, ReadinessCheck] = field(default_factory=dict)
 
 
@@ -77,6 +79,10 @@ class LogSink(Option, Protocol):
 @runtime_checkable
 class DatabaseBackend(Option, Protocol):
     """`db/<choice>.py`: engine settings for the database server."""
+
+    def engine_options(self) -> dict[str, Any]:
+        """Keyword arguments for `create_async_engine` (pool size, pre-ping, ...)."""
+        ...
 
     def configure(self, engine: AsyncEngine) -> None: ...
 

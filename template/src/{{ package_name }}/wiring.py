@@ -44,4 +44,8 @@ def usable_settings() -> Settings:
 
 
 def open_database(settings: Settings) -> Database:
-    return Database(settings.database_url, configure=backends.database.configure)
+    return Database(
+        settings.database_url,
+        configure=backends.database.configure,
+        options=backends.database.engine_options(),
+    )

@@ -1,8 +1,8 @@
 # Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
 """The async engine, and the per-request session dependency."""
 
-from collections.abc import AsyncIterator, Callable
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import (
@@ -16,10 +16,14 @@ from ..services import services_of
 
 
 class Database:
-    def __init__(self, url: str, *, configure: Callable[[AsyncEngine], None]) -> None:
-        self.engine: AsyncEngine = create_async_engine(
-            url, hide_parameters=True, pool_pre_ping=True
-        )
+    def __init__(
+        self,
+        url: str,
+        *,
+        configure: Callable[[AsyncEngine], None],
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.engine: AsyncEngine = create_async_engine(url, hide_parameters=True, **(options or {}))
         configure(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 

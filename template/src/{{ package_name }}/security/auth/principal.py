@@ -13,7 +13,8 @@ from ...errors import Problem
 from ...observability.logging import security_event
 from ...services import services_of
 
-UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
+BEARER = "Bearer"
+UNAUTHORIZED_HEADERS = {"WWW-Authenticate": BEARER}
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,10 @@ class Principal:
 
 class Authenticator(Protocol):
     """What the request path uses to identify a caller; one per `auth` choice."""
+
+    challenge: str
+    """The scheme that 401 and 403 answers name in `WWW-Authenticate`, in the form RFC 6750
+    gives bearer tokens: "Bearer" for tokens, "ApiKey" for `X-API-Key`."""
 
     async def authenticate(self, request: Request) -> Principal | None:
         """The caller if its credentials are valid, else None (never raises for bad ones)."""
@@ -41,9 +46,14 @@ def bearer_token(request: Request) -> str | None:
 BearerToken = Annotated[str | None, Depends(bearer_token)]
 
 
-def unauthorized() -> Problem:
+def challenge_of(request: Request) -> str:
+    """The `WWW-Authenticate` scheme of the app's authenticator (see `Authenticator`)."""
+    return services_of(request).authenticator.challenge
+
+
+def unauthorized(challenge: str = BEARER) -> Problem:
     """The one answer for missing, malformed, expired or wrong credentials."""
-    return Problem(401, "Authentication required.", headers=UNAUTHORIZED_HEADERS)
+    return Problem(401, "Authentication required.", headers={"WWW-Authenticate": challenge})
 
 
 # Where the API gate (`security/gate.py`) leaves the caller, in the request's own state: a
@@ -74,7 +84,7 @@ async def current_principal(request: Request) -> Principal:
     principal = await optional_principal(request)
     if principal is None:
         security_event("auth.failure", reason="missing_or_invalid_credentials")
-        raise unauthorized()
+        raise unauthorized(challenge_of(request))
     return principal
 
 
@@ -93,17 +103,18 @@ def require_scopes(*scopes: str) -> Callable[..., Awaitable[Principal]]:
     _known_scopes.update(required)
 
     async def dependency(
-        principal: Annotated[Principal, Depends(current_principal)],
+        request: Request, principal: Annotated[Principal, Depends(current_principal)]
     ) -> Principal:
         missing = required - principal.scopes
         if missing:
             security_event("authz.denied", principal=principal.subject, missing=sorted(missing))
             wanted = " ".join(sorted(required))
+            challenge = challenge_of(request)
             raise Problem(
                 403,
                 f"insufficient_scope: this needs the scopes {wanted}.",
                 headers={
-                    "WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{wanted}"'
+                    "WWW-Authenticate": f'{challenge} error="insufficient_scope", scope="{wanted}"'
                 },
                 error="insufficient_scope",
             )

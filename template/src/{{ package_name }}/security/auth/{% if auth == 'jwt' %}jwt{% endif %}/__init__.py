@@ -3,18 +3,14 @@
 
 Password login (argon2id), short-lived signed access tokens and rotating refresh tokens. This
 package is the `auth` backend that `backends.py` names, with the shape of
-`seams.AuthBackend`: `create`, `deploy_problems` and `add_commands`.
+`seams.AuthBackend`: `create`, `deploy_problems` and `add_commands`. `keys.py` is the
+`jwt_algorithm` choice: where the signing and verifying keys come from.
 """
-
-import secrets
-
-from loguru import logger
-from pydantic import SecretStr
 
 from ....db.engine import Database
 from ....seams import Auth
-from ....settings import Settings, secret_problems
-from . import routes
+from ....settings import Settings
+from . import keys, routes
 from .accounts import Accounts, create_user
 from .commands import add_commands
 from .passwords import PasswordHasher
@@ -32,8 +28,9 @@ __all__ = [
 
 
 def create(settings: Settings, _: Database) -> Auth:
+    signing_keys = keys.signing_keys(settings)
     tokens = TokenService(
-        secret=_signing_secret(settings).get_secret_value().encode(),
+        keys=signing_keys,
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
         access_ttl=settings.access_token_ttl_seconds,
@@ -43,19 +40,11 @@ def create(settings: Settings, _: Database) -> Auth:
     accounts = Accounts(tokens, PasswordHasher())
     throttle = AccountThrottle(settings.rate_limit_login_account)
     return Auth(
-        authenticator=BearerAuthenticator(tokens), routers=(routes.router(accounts, throttle),)
+        authenticator=BearerAuthenticator(tokens),
+        routers=(routes.router(accounts, throttle),),
+        public_routers=keys.public_routers(signing_keys),
     )
 
 
 def deploy_problems(settings: Settings) -> list[str]:
-    return secret_problems("APP_JWT_SECRET", settings.jwt_secret)
-
-
-def _signing_secret(settings: Settings) -> SecretStr:
-    if settings.jwt_secret is not None:
-        return settings.jwt_secret
-    # Only outside production: there a missing secret is a deploy problem.
-    logger.warning(
-        "APP_JWT_SECRET is not set: using an ephemeral secret, tokens end with this process"
-    )
-    return SecretStr(secrets.token_urlsafe(48))
+    return keys.deploy_problems(settings)
