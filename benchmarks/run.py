@@ -13,6 +13,7 @@ p50, p99 and server CPU per request, each with its ratio to bare FastAPI; idle R
 """
 
 import argparse
+import atexit
 import json
 import os
 import re
@@ -210,12 +211,16 @@ def load(url: str, scenario: Scenario, seconds: float, workdir: Path, cpu: int |
     return json.loads(done.stdout)
 
 
-def check(url: str, scenario: Scenario, expected: int) -> None:
+def status_of(url: str, scenario: Scenario) -> int:
     headers = dict(header.split(": ", 1) for header in scenario.headers)
     method, body = scenario.method, scenario.body.encode() or None
     if body:
         headers["Content-Type"] = "application/json"
-    status = httpx.request(method, url + scenario.path, headers=headers, content=body).status_code
+    return httpx.request(method, url + scenario.path, headers=headers, content=body).status_code
+
+
+def check(url: str, scenario: Scenario, expected: int) -> None:
+    status = status_of(url, scenario)
     if status != expected:
         raise SystemExit(f"{scenario.name}: {url} answered {status}, expected {expected}")
 
@@ -237,6 +242,8 @@ class Setup:
     copy_seconds: float
     api_key: str | None = None
     """The key a client of an `auth=api_key` service sends."""
+    access_token: str | None = None
+    """A token of the local identity provider, for an `auth=oidc` service."""
 
     def serve_command(self) -> list[str]:
         return [self.python, "-m", self.package, "serve"]
@@ -261,10 +268,6 @@ def prepare(work: Path, workers: int, answers: Sequence[str] = ()) -> Setup:
     answers_text = (service_dir / ".copier-answers.yml").read_text()
     package = re.search(r"^package_name: (\S+)$", answers_text, re.MULTILINE)[1]
     auth = re.search(r"^auth: (\S+)$", answers_text, re.MULTILINE)[1]
-    if auth not in {"jwt", "api_key"}:
-        raise SystemExit(
-            f"the benchmark signs in to auth=jwt and auth=api_key services, not {auth}"
-        )
     env = {key: value for key, value in os.environ.items() if not key.startswith("APP_")}
     env.pop("VIRTUAL_ENV", None)
     uv = os.environ.get("UV") or shutil.which("uv")  # `uv run` names itself in $UV
@@ -296,9 +299,18 @@ def prepare(work: Path, workers: int, answers: Sequence[str] = ()) -> Setup:
         # mode with production's transport settings runs the same stack.
         settings |= {"APP_ENV": "test", "APP_ENFORCE_HTTPS": "true", "APP_DOCS_ENABLED": "false"}
     setup = Setup(work, python, package, env, settings, copy_seconds)
+    if auth == "oidc":
+        provider = identity_provider(python, service_dir, env)
+        settings |= {
+            "APP_OIDC_ISSUER": provider["issuer"],
+            "APP_OIDC_AUDIENCE": provider["audience"],
+        }
+        setup.access_token = provider["token"]
     run([python, "-m", package, "migrate"], service_dir, env | settings)
     scopes = ["--scope", "items:read", "--scope", "items:write"]
-    if auth == "jwt":
+    if auth == "oidc":
+        pass  # the users live at the identity provider
+    elif auth == "jwt":
         create_user = [python, "-m", package, "create-user", USER, "--password-stdin", *scopes]
         run(create_user, service_dir, env | settings, stdin=PASSWORD + "\n")
     else:
@@ -307,10 +319,36 @@ def prepare(work: Path, workers: int, answers: Sequence[str] = ()) -> Setup:
     return setup
 
 
+# Serves the rendered suite's own local identity provider (tests/issuer.py) for the length of
+# the benchmark, after printing where it is and a token of a day for the benchmark's user.
+IDENTITY_PROVIDER = """
+import json, threading, time
+from tests.principals import AUDIENCE, access_token, issuer
+token = access_token("benchmark", ("items:read", "items:write"), exp=int(time.time()) + 86400)
+print(json.dumps({"issuer": issuer().url, "audience": AUDIENCE, "token": token}), flush=True)
+threading.Event().wait()
+"""
+
+
+def identity_provider(python: str, service_dir: Path, env: dict[str, str]) -> dict[str, str]:
+    """Start the local identity provider of an `auth=oidc` service (stopped at exit)."""
+    process = subprocess.Popen(
+        [python, "-c", IDENTITY_PROVIDER], cwd=service_dir, env=env, stdout=subprocess.PIPE
+    )
+    atexit.register(process.kill)
+    line = process.stdout.readline() if process.stdout else b""
+    if not line:
+        raise SystemExit("the local identity provider did not start")
+    found: dict[str, str] = json.loads(line)
+    return found
+
+
 def credentials(setup: Setup, service_url: str) -> str:
     """The header line an authenticated client of the service sends."""
     if setup.api_key is not None:
         return f"X-API-Key: {setup.api_key}"
+    if setup.access_token is not None:
+        return f"Authorization: Bearer {setup.access_token}"
     token = httpx.post(
         f"{service_url}/api/v1/auth/token",
         headers={"X-Forwarded-Proto": "https"},
@@ -441,10 +479,14 @@ def main() -> None:
                 print_layers(setup, header)
                 return
             scenarios = scenarios_for(header)
-            # Warm up, and put the limited service's one client over its limit.
+            # Warm up, and put the limited service's one client over its limit: in every
+            # worker, since each counts for itself (connections go to any of them).
             for scenario in scenarios:
                 url = servers[scenario.server].url
                 check(url, scenario, 200 if scenario.status == 429 else scenario.status)
+                if scenario.status == 429:
+                    for _ in range(20 * args.workers):
+                        status_of(url, scenario)
                 check(url, scenario, scenario.status)
                 check(bare.url, scenario, 201 if scenario.body else 200)
             idle = {"service": service.rss_mib(), "bare": bare.rss_mib()}
