@@ -12,6 +12,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,14 +98,20 @@ def server(installed: Installed) -> Iterator[httpx.Client]:
         "--password-stdin",
         input_text=PASSWORD + "\n",
     )
+    with serving(installed.root, installed.env, installed.root / "serve.log") as client:
+        yield client
+
+
+@contextmanager
+def serving(root: Path, env: dict[str, str], log: Path) -> Iterator[httpx.Client]:
+    """`<slug> serve` from the installed service at `root`, on a free port, until it answers
+    `/health/live`; a client of it (plain HTTP, as a proxy on 127.0.0.1 talks to it)."""
     port = free_port()
-    log = installed.root / "serve.log"
-    env = {**installed.env, "APP_HOST": "127.0.0.1", "APP_PORT": str(port)}
     with log.open("w") as output:
         process = subprocess.Popen(
-            [installed.root / ".venv" / "bin" / SLUG, "serve"],
-            cwd=installed.root,
-            env=env,
+            [root / ".venv" / "bin" / SLUG, "serve"],
+            cwd=root,
+            env={**env, "APP_HOST": "127.0.0.1", "APP_PORT": str(port)},
             stdout=output,
             stderr=subprocess.STDOUT,
         )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ import httpx
 import pytest
 
 from tests.support import clean_env, render, run, uv_bin
-from tests.test_production import HTTPS, SLUG, assert_problem, free_port
+from tests.test_production import HTTPS, SLUG, assert_problem, serving
 from tests.variants import BASE_DATA
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("production")]
@@ -136,40 +135,15 @@ def served(
     base = tmp_path_factory.mktemp(f"production-{request.param}")
     service = install(template_src, base, answers)
     sign_in(service, answers, base)
-    port = free_port()
-    log = base / "serve.log"
-    env = {**service.env, "APP_HOST": "127.0.0.1", "APP_PORT": str(port)}
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [service.root / ".venv" / "bin" / SLUG, "serve"],
-            cwd=service.root,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"serve exited {process.returncode}:\n{log.read_text()}")
-                try:
-                    client.get("/health/live")
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"serve did not answer in 60 s:\n{log.read_text()}")
-                    time.sleep(0.2)
+        with serving(service.root, service.env, base / "serve.log") as client:
             if "jwt_algorithm" in answers:
                 log_in(client, service)
             yield service, client
     finally:
-        for helper in [process, *service.helpers]:
-            helper.terminate()
-            try:
-                helper.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                helper.kill()
+        for helper in service.helpers:
+            helper.kill()
+            helper.wait(timeout=15)
 
 
 def test_check_passes_with_the_choice_configured(served: tuple[Service, httpx.Client]) -> None:
