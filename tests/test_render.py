@@ -36,6 +36,8 @@ GO_TEMPLATE_FIELD = re.compile(r"\{\{\s*\.[A-Za-z][\w.]*\s*\}\}")
 PYTHON_LIKE = frozenset({".py", ".pyi", ".mako"})
 # Files that are legitimately empty.
 MAY_BE_EMPTY = frozenset({"__init__.py", "py.typed", ".gitkeep"})
+# Formats whose own formatter indents with tabs (`caddy fmt`).
+TABS_ARE_CANONICAL = frozenset({"Makefile", "Caddyfile"})
 
 
 def relative_files(root: Path) -> list[str]:
@@ -89,7 +91,7 @@ def test_no_template_noise(rendered: Render, variant: Variant) -> None:
         for number, line in enumerate(text.splitlines(), 1):
             if line != line.rstrip():
                 problems.append(f"{relative}:{number}: trailing whitespace")
-            if "\t" in line and path.name != "Makefile":
+            if "\t" in line and path.name not in TABS_ARE_CANONICAL:
                 problems.append(f"{relative}:{number}: tab character")
             if re.search(r"\bNone\b", line) and path.suffix in {".toml", ".yml", ".yaml"}:
                 problems.append(f"{relative}:{number}: 'None' rendered: {line.strip()}")
@@ -144,6 +146,13 @@ def test_whole_file_options(rendered: Render, variant: Variant) -> None:
     for path in [*metrics_files, "tests/test_metrics.py"]:
         assert (path in files) == answers["metrics"], path
     assert ("prometheus-client" in (root / "pyproject.toml").read_text()) == answers["metrics"]
+    if not answers["metrics"]:  # nor any code, setting or document that would need it
+        mentions = [
+            path.relative_to(root).as_posix()
+            for path in project_files(root)
+            if "prometheus" in (read_text(path) or "").lower()
+        ]
+        assert mentions == []
     assert ("Dockerfile" in files) == answers["docker"]
     assert any(f.startswith(".github/workflows/") for f in files) == (answers["ci"] == "github")
     assert (".github/dependabot.yml" in files) == (answers["dependency_bot"] == "dependabot")
