@@ -31,7 +31,7 @@ CONVERSATION: list[tuple[str, str]] = [
     ("Database for users, tokens and your data", ENTER),
     ("Where HTTPS is terminated", ENTER),
     ("Expose Prometheus metrics", "n"),  # a confirm prompt answers on the key press
-    ("Continuous integration config to generate", DOWN + ENTER),  # gitlab disabled -> none
+    ("Continuous integration config to generate", DOWN + ENTER),  # github -> gitlab
     ("Bot that opens pull requests", ENTER),
     ("Generate a Dockerfile", ENTER),
 ]
@@ -80,7 +80,7 @@ def test_prompts_answered_in_a_terminal(template_src: Path, tmp_path: Path) -> N
         "database": "sqlite",
         "tls": "proxy",
         "metrics": False,
-        "ci": "none",
+        "ci": "gitlab",
         "dependency_bot": "dependabot",
         "docker": True,
     }

@@ -1,16 +1,16 @@
 """THE list of template variants that the tests render, lint and run.
 
 Everything that iterates over variants (pytest parametrization, the GitHub Actions matrix)
-reads ``VARIANTS`` from here. Choices come from ``copier.yml``: a choice with a ``validator``
-is "not available yet" and is only used by the bad-answer tests.
+reads ``VARIANTS`` from here. Choices come from ``copier.yml`` (a choice with a ``validator``
+would be one that is shown but refused; ``test_variants.py`` holds that there are none).
 
-How to extend it when an issue makes a choice available:
+How to extend it when a question or choice is added:
 
-* For ``PAIRWISE_QUESTIONS`` (auth, rate_limit_backend, log_sink, database, tls) remove the
-  choice's ``validator`` in ``copier.yml``: pairwise variants are generated from the available
-  choices, so every pair of choices gets rendered and tested automatically.
+* For ``PAIRWISE_QUESTIONS`` (auth, rate_limit_backend, log_sink, database, tls) nothing:
+  pairwise variants are generated from the choices in ``copier.yml``, so every pair of choices
+  gets rendered and tested automatically.
 * For any other question add or extend an entry of ``EXPLICIT`` below; ``test_variants.py``
-  fails while an available choice is not covered by some variant.
+  fails while a choice is not covered by some variant.
 
 Run ``python -m tests.variants`` to print the CI matrix as JSON.
 """
@@ -90,6 +90,7 @@ EXPLICIT: tuple[Variant, ...] = (
     ),
     Variant("jwt-rs256", {"jwt_algorithm": "RS256"}),
     Variant("jwt-ed25519", {"jwt_algorithm": "Ed25519"}),
+    Variant("gitlab-renovate", {"ci": "gitlab", "dependency_bot": "renovate"}),
     Variant("py3.12", {"python_version": "3.12"}),
     Variant("py3.13", {"python_version": "3.13"}),
 )

@@ -1,5 +1,5 @@
 # Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
-"""Shared fixtures: explicit settings, a migrated SQLite database, the app, clients, users.
+"""Shared fixtures: explicit settings, a migrated database per test, the app, clients, users.
 
 Every test runs in-process (httpx + ASGI transport) against the real application stack: real
 middleware, database and authentication. Neither the developer's `.env` nor their `APP_*`
@@ -9,7 +9,6 @@ environment variables reach a test.
 import contextlib
 import logging
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -23,12 +22,16 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from .databases import copy_of, drop_all, empty_database
+from .limiter_storage import storage_settings
 from .package import Settings, create_app, main, services_of, upgrade
 from .principals import READ_WRITE, SUBJECTS, USERS, production_settings, seed
+from .sink_lines import written
 from .support import TRUSTED_PROXY, Logs
+from .tls_files import SCHEME, client_options, tls_settings
 
 ClientFactory = Callable[..., httpx.AsyncClient]
-SERVE_STARTUP_SECONDS = 30
+SERVE_STARTUP_SECONDS = 60
 # A test that counts rate-limited hits finishes within this many seconds.
 MINUTE_MARGIN_SECONDS = 5
 
@@ -64,17 +67,23 @@ def whole_minute() -> None:
         time.sleep(60 - into_minute + 0.05)
 
 
+def deploy_settings(folder: Path) -> dict[str, Any]:
+    """What this service's options need to pass the production checks (field names), with
+    any files they need in `folder`."""
+    return {**production_settings(), **storage_settings(), **tls_settings(folder)}
+
+
 @pytest.fixture
-def production_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """A safe production environment for the commands; returns the path of its (empty)
-    SQLite database."""
-    database = tmp_path / "cli.db"
+def production_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """A safe production environment for the commands; yields the URL of its (empty)
+    database."""
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("APP_ALLOWED_HOSTS", "api.example.com")
-    for key, value in production_settings().items():
+    for key, value in deploy_settings(tmp_path).items():
         monkeypatch.setenv(f"APP_{key.upper()}", str(value))
-    monkeypatch.setenv("APP_DATABASE_URL", f"sqlite+aiosqlite:///{database}")
-    return database
+    with empty_database(tmp_path, "cli") as url:
+        monkeypatch.setenv("APP_DATABASE_URL", url)
+        yield url
 
 
 def explicit_settings(database_url: str, **values: Any) -> Settings:
@@ -82,33 +91,45 @@ def explicit_settings(database_url: str, **values: Any) -> Settings:
     return Settings(_env_file=None, database_url=database_url, **values)  # type: ignore[call-arg]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_database_left() -> Iterator[None]:
+    """Whatever database a test left behind goes at the end of the session."""
+    yield
+    drop_all()
+
+
+def migrate_and_seed(url: str) -> dict[str, str]:
+    """Bring the database at `url` to the newest revision and create the USERS in it;
+    returns their subjects by name."""
+    settings = explicit_settings(url, env="test")
+    upgrade(settings)
+    return anyio.run(seed, settings, USERS)
+
+
 @pytest.fixture(scope="session")
-def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Migrated once per session, with the USERS created (seeding can be slow on purpose)."""
-    path = tmp_path_factory.mktemp("seed") / "app.db"
-    url = f"sqlite+aiosqlite:///{path}"
-    upgrade(url)
-    SUBJECTS.update(anyio.run(seed, explicit_settings(url, env="test"), USERS))
-    return path
+    with empty_database(tmp_path_factory.mktemp("seed"), "seed") as url:
+        SUBJECTS.update(migrate_and_seed(url))
+        yield url
 
 
 @pytest.fixture
-def database_url(seeded_database: Path, tmp_path: Path) -> str:
+def database_url(seeded_database: str, tmp_path: Path) -> Iterator[str]:
     """A private copy of the migrated and seeded database for one test."""
-    for source in seeded_database.parent.iterdir():
-        shutil.copyfile(source, tmp_path / source.name)
-    return f"sqlite+aiosqlite:///{tmp_path / seeded_database.name}"
+    with copy_of(seeded_database, tmp_path, "app") as url:
+        yield url
 
 
 @pytest.fixture
-def make_settings(database_url: str) -> Callable[..., Settings]:
+def make_settings(database_url: str, tmp_path: Path) -> Callable[..., Settings]:
     """Production settings built explicitly; keyword arguments override single fields."""
 
     def factory(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
             "env": "production",
             "allowed_hosts": ["testserver"],
-            **production_settings(),
+            **deploy_settings(tmp_path),
             **overrides,
         }
         return explicit_settings(values.pop("database_url", database_url), **values)
@@ -191,26 +212,32 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[httpx.Client]:
+def served(tmp_path: Path, database_url: str) -> Iterator[httpx.Client]:
     """`<service> serve` in production mode, in its own process, on a free local port."""
-    with serving(tmp_path) as client:
+    with serving(tmp_path, database_url=database_url) as client:
         yield client
 
 
 @contextlib.contextmanager
 def serving(folder: Path, **settings: str) -> Iterator[httpx.Client]:
     """Run `<service> serve` in production mode with these `APP_*` settings on top, with its
-    database and log in `folder`; yield a client of it once it answers."""
-    url = f"sqlite+aiosqlite:///{folder / 'serve.db'}"
-    upgrade(url)
-    anyio.run(seed, explicit_settings(url, env="test"), USERS)
+    log in `folder`; yield a client of it once it answers. Without a `database_url` among
+    the settings, it serves a database of its own, migrated and seeded."""
+    with contextlib.ExitStack() as stack:
+        if "database_url" not in settings:
+            settings["database_url"] = stack.enter_context(empty_database(folder, "serve"))
+            migrate_and_seed(settings["database_url"])
+        yield stack.enter_context(_serving(folder, settings))
+
+
+@contextlib.contextmanager
+def _serving(folder: Path, settings: dict[str, str]) -> Iterator[httpx.Client]:
     port = free_port()
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith("APP_")},
-        **{f"APP_{key.upper()}": str(value) for key, value in production_settings().items()},
+        **{f"APP_{key.upper()}": str(value) for key, value in deploy_settings(folder).items()},
         "APP_ENV": "production",
         "APP_ALLOWED_HOSTS": "127.0.0.1",
-        "APP_DATABASE_URL": url,
         "APP_PORT": str(port),
         "APP_SECRETS_DIR": str(folder / "no-secrets-here"),
         **{f"APP_{key.upper()}": value for key, value in settings.items()},
@@ -226,7 +253,8 @@ def serving(folder: Path, **settings: str) -> Iterator[httpx.Client]:
             stderr=subprocess.STDOUT,
         )
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+        base_url = f"{SCHEME}://127.0.0.1:{port}"
+        with httpx.Client(base_url=base_url, timeout=5, **client_options()) as client:
             deadline = time.monotonic() + SERVE_STARTUP_SECONDS
             while process.poll() is None and time.monotonic() < deadline:
                 try:
@@ -234,8 +262,19 @@ def serving(folder: Path, **settings: str) -> Iterator[httpx.Client]:
                     break
                 except httpx.TransportError:
                     time.sleep(0.1)
-            assert process.poll() is None, f"serve exited before answering:\n{log.read_text()}"
+            else:
+                state = "exited" if process.poll() is not None else "did not answer in time"
+                pytest.fail(f"serve {state}:\n{log.read_text()}")
             yield client
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def served_log(folder: Path) -> str:
+    """Everything a `serve` started by `serving(folder)` printed, and what its log sink wrote
+    anywhere else (the `file` sink's file)."""
+    printed = (folder / "serve.log").read_text()
+    with contextlib.chdir(folder):
+        sink = written(printed)
+    return printed if sink == printed else f"{printed}\n{sink}"

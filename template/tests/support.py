@@ -2,12 +2,10 @@
 """Constants and helpers shared by the tests; the fixtures live in conftest.py."""
 
 import io
-import re
 import secrets
 import sys
 from contextlib import AbstractContextManager, redirect_stdout, suppress
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,23 +13,11 @@ from loguru import logger
 from starlette.types import ASGIApp, Message, Receive
 
 from .package import drain_all
+from .sink_lines import encoded, parse_event, written
 
 TRUSTED_PROXY = "127.0.0.1"  # the default APP_FORWARDED_ALLOW_IPS
 UNTRUSTED_PEER = "203.0.113.7"  # TEST-NET-3: some client on the internet
 PROBLEM_JSON = "application/problem+json"
-# An event (access record or security event) as the stdout sink prints it: values escaped,
-# never quoted, so a field's value runs up to the next ` name=`.
-EVENT_LINE = re.compile(
-    r"^\S+ \S+ \| (?P<level>\S+) *\| (?P<request_id>\S+) \| (?P<message>.*?) "
-    r"\| (?P<fields>event=.*)$"
-)
-EVENT_HEAD = ("level", "request_id", "message")
-FIELD = re.compile(r"(\w+)=(.*?)(?= \w+=|$)")
-
-
-def sqlite_file(database_url: str) -> Path:
-    """The file of a test database (the tests' databases are SQLite files)."""
-    return Path(database_url.removeprefix("sqlite+aiosqlite:///"))
 
 
 def random_secret() -> str:
@@ -114,12 +100,12 @@ class _Tee(io.StringIO):
 class Logs:
     """What the log sinks received during one test.
 
-    `text()` is everything the service's own stdout sink printed: `configure_logging` binds
-    that sink to `sys.stdout`, and `capture_stdout()` puts this stream there while the app is
-    created. `records` are the records loguru emitted, at any level, as the sinks receive them
-    (after the service's patcher escaped them). Events (access records and security events)
-    do not pass through loguru: `events()` and `access()` read them back from the printed
-    lines.
+    `text()` is everything the service's own sink wrote (`sink_lines.written`): a sink that
+    prints binds `sys.stdout` when the app is created, and `capture_stdout()` puts this stream
+    there meanwhile. `records` are the records loguru emitted, at any level, as the sinks
+    receive them (after the service's patcher escaped them). Events (access records and
+    security events) do not pass through loguru: `events()` and `access()` read them back
+    from the written lines (`sink_lines.parse_event`).
     """
 
     stream: _Tee = field(default_factory=_Tee)
@@ -143,19 +129,16 @@ class Logs:
 
     def text(self) -> str:
         drain_all()  # access records wait a moment before the sink writes them
-        return self.stream.getvalue()
+        return written(self.stream.getvalue())
+
+    def shows(self, value: str) -> bool:
+        """The sink wrote `value` (a value as it reaches the sink, escaped), in its format."""
+        return encoded(value) in self.text()
 
     def events(self, name: str) -> list[dict[str, Any]]:
-        """Every event `name` the sink printed: its fields, `request_id`, `level`, `message`."""
-        found = []
-        for line in self.text().splitlines():
-            match = EVENT_LINE.match(line)
-            if match is None:
-                continue
-            fields = dict(FIELD.findall(match["fields"]))
-            if fields["event"] == name:
-                found.append(fields | {key: match[key] for key in EVENT_HEAD})
-        return found
+        """Every event `name` the sink wrote: its fields, `request_id`, `level`, `message`."""
+        events = (parse_event(line) for line in self.text().splitlines())
+        return [event for event in events if event is not None and event["event"] == name]
 
     def access(self) -> list[dict[str, Any]]:
         return [

@@ -1,21 +1,20 @@
 # Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
 """The console script: check, migrate, and serve refusing unsafe settings; usage errors."""
 
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect
 
+from .databases import connect
 from .package import load_settings, main
 
 # `production_env` (conftest.py): a safe production environment, with its empty database.
 
 
-def tables(database: Path) -> set[str]:
-    with closing(sqlite3.connect(database)) as connection:
-        rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        return {name for (name,) in rows}
+def tables(database_url: str) -> set[str]:
+    with connect(database_url) as connection:
+        return set(inspect(connection).get_table_names())
 
 
 def test_check_passes_with_safe_settings(production_env, capsys) -> None:
@@ -43,7 +42,7 @@ def test_invalid_setting_is_named_without_its_value(
     assert "Sup3rS3cret-port" not in output.err + output.out
 
 
-def test_migrate_creates_the_tables(production_env: Path, capsys) -> None:
+def test_migrate_creates_the_tables(production_env: str, capsys) -> None:
     assert main(["migrate"]) == 0
     assert {"items", "alembic_version"} <= tables(production_env)
     assert main(["migrate"]) == 0  # idempotent

@@ -6,22 +6,38 @@ import sys
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
 
-from .package import alembic_config, backends, head_revisions
+from .conftest import explicit_settings
+from .databases import connect, empty_database
+from .package import alembic_config, backends, head_revisions, upgrade
 
 PACKAGE = backends.__name__.rpartition(".")[0]
 
 
 def alembic_heads(location: Path | None = None) -> frozenset[str]:
     if location is None:
-        return frozenset(ScriptDirectory.from_config(alembic_config("")).get_heads())
+        return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
     return frozenset(ScriptDirectory(str(location)).get_heads())
 
 
 def test_the_shipped_migrations_have_the_heads_alembic_finds() -> None:
     assert head_revisions() == alembic_heads()
     assert len(head_revisions()) == 1
+
+
+def test_every_migration_can_be_undone_and_applied_again(tmp_path: Path) -> None:
+    with empty_database(tmp_path, "undone") as url:
+        settings = explicit_settings(url)
+        upgrade(settings)
+        command.downgrade(alembic_config(settings), "base")
+        with connect(url) as connection:
+            assert set(inspect(connection).get_table_names()) <= {"alembic_version"}
+        upgrade(settings)
+        with connect(url) as connection:
+            assert "items" in inspect(connection).get_table_names()
 
 
 def write_revision(versions: Path, revision: str, revises: str | tuple[str, ...] | None) -> None:

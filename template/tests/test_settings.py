@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import SecretStr, ValidationError
 
+from .conftest import deploy_settings
 from .package import Settings, UnsafeConfigurationError, create_app, deploy_problems, load_settings
-from .principals import production_settings
 from .support import Logs, assert_problem, random_secret
 
 pytestmark = pytest.mark.anyio
@@ -36,7 +36,6 @@ REFUSED: dict[str, tuple[dict[str, Any], str]] = {
     "any_cors_origin": ({"cors_origins": ["*"]}, "APP_CORS_ORIGINS"),
     "docs": ({"docs_enabled": True}, "APP_DOCS_ENABLED"),
     "plain_http": ({"enforce_https": False}, "APP_ENFORCE_HTTPS"),
-    "workers": ({"workers": 2}, "APP_WORKERS"),
 }
 
 
@@ -122,8 +121,8 @@ def test_secret_files_alone_make_a_deployable_configuration(
     secrets_dir.mkdir()
     for field in SECRET_FIELDS:
         (secrets_dir / env_name(field)).write_text(random_secret())
-    # What the auth choice needs besides secrets (a key file's path, an issuer's address).
-    for field, value in production_settings().items():
+    # What the options need besides secrets (a key file's path, an issuer's address, ...).
+    for field, value in deploy_settings(tmp_path).items():
         if field not in SECRET_FIELDS:
             monkeypatch.setenv(env_name(field), str(value))
     monkeypatch.setenv("APP_SECRETS_DIR", str(secrets_dir))

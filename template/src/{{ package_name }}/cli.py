@@ -2,6 +2,7 @@
 """The service's command line: serve, check, migrate, and the commands of its auth backend."""
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 
@@ -10,13 +11,16 @@ import uvicorn
 from . import app, backends
 from .hosts import is_loopback
 from .server.options import fit_open_files, uvicorn_options
-from .wiring import deploy_problems, open_database, usable_settings
+from .settings import Settings
+from .wiring import deploy_problems, deploy_warnings, open_database, usable_settings
 
 # Importing the app also imports its routes, which declare the scopes users can be given.
 APP_FACTORY = f"{app.__name__}:{app.create_app.__name__}"
 
 
-def _report(problems: list[str]) -> int:
+def _report(problems: list[str], warnings: list[str]) -> int:
+    for warning in warnings:
+        print(f"WARN {warning}", file=sys.stderr)
     for problem in problems:
         print(f"FAIL {problem}", file=sys.stderr)
     return 1 if problems else 0
@@ -29,12 +33,12 @@ def check(_: argparse.Namespace) -> int:
         problems.insert(0, f"APP_ENV is {settings.env!r}: deploy with APP_ENV=production")
     if not problems:
         print("ok: every deploy check passed")
-    return _report(problems)
+    return _report(problems, deploy_warnings(settings))
 
 
 def serve(_: argparse.Namespace) -> int:
     settings = usable_settings()
-    if settings.is_production and _report(deploy_problems(settings)):
+    if settings.is_production and _report(deploy_problems(settings), deploy_warnings(settings)):
         print("refusing to start: fix the settings above", file=sys.stderr)
         return 1
     if not settings.is_production and not is_loopback(settings.host):
@@ -45,27 +49,30 @@ def serve(_: argparse.Namespace) -> int:
         )
         return 1
     if settings.is_development:
-        upgrade_database(settings.database_url)
+        upgrade_database(settings)
     if shortfall := fit_open_files(settings.max_connections):
         print(f"warning: {shortfall}", file=sys.stderr)
-    uvicorn.run(
-        APP_FACTORY,
-        factory=True,
-        **uvicorn_options(settings),
-        **backends.tls.server_options(settings),
-    )
+    with contextlib.ExitStack() as shared_by_workers:
+        for extension in backends.EXTENSIONS:
+            shared_by_workers.enter_context(extension.serving(settings))
+        uvicorn.run(
+            APP_FACTORY,
+            factory=True,
+            **uvicorn_options(settings),
+            **backends.tls.server_options(settings),
+        )
     return 0
 
 
-def upgrade_database(database_url: str) -> None:
+def upgrade_database(settings: Settings) -> None:
     # Imported here, not above: Alembic costs every serving process memory it never uses.
     from .db.migrate import upgrade  # noqa: PLC0415
 
-    upgrade(database_url)
+    upgrade(settings)
 
 
 def run_migrations(_: argparse.Namespace) -> int:
-    upgrade_database(usable_settings().database_url)
+    upgrade_database(usable_settings())
     print("database is up to date")
     return 0
 

@@ -2,6 +2,7 @@
 """Exception handling: every error leaves the service as RFC 9457 `application/problem+json`."""
 
 import itertools
+import socket
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
@@ -17,6 +20,9 @@ from .observability.logging import security_event
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 MAX_REPORTED_ERRORS = 10
+UNAVAILABLE = "The service is unavailable; try again later."
+# Raised while connecting: refused, timed out, unknown host; or no pooled connection came free.
+UNREACHABLE = (ConnectionError, TimeoutError, socket.gaierror, PoolTimeoutError)
 
 
 class ProblemResponse(JSONResponse):
@@ -106,6 +112,19 @@ def register_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _handle_validation_error)  # type: ignore[arg-type]
 
 
-async def internal_error(scope: Scope, receive: Receive, send: Send) -> None:
-    """The answer to an unhandled exception: generic, with nothing about its cause."""
-    await send_problem(scope, receive, send, 500, "An internal error occurred.")
+def database_unavailable(error: Exception) -> bool:
+    """The database could not be reached, refused or dropped the connection, or had none free
+    in time: the request may succeed later. A failing query, by contrast, is a bug."""
+    if isinstance(error, DBAPIError):
+        # A driver error without a statement came while connecting.
+        return error.connection_invalidated or error.statement is None
+    return isinstance(error, UNREACHABLE)
+
+
+async def internal_error(scope: Scope, receive: Receive, send: Send, error: Exception) -> None:
+    """The answer to an unhandled exception: generic, with nothing about its cause (not even
+    which dependency failed); 503 when the database is unavailable, else 500."""
+    if database_unavailable(error):
+        await send_problem(scope, receive, send, 503, UNAVAILABLE)
+    else:
+        await send_problem(scope, receive, send, 500, "An internal error occurred.")

@@ -9,11 +9,13 @@ Every template option (`auth`, `rate_limit_backend`, `log_sink`, `database`, `tl
 
 import argparse
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from fastapi import APIRouter, FastAPI
 from limits.aio.storage import Storage
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .db.engine import Database
@@ -50,6 +52,15 @@ class Option(Protocol):
 
 
 @runtime_checkable
+class Warns(Protocol):
+    """An option that works, but not everywhere: it keeps state in one process or machine."""
+
+    def deploy_warnings(self, settings: Settings) -> list[str]:
+        """What these settings will not do as the operator may expect (empty when fine)."""
+        ...
+
+
+@runtime_checkable
 class AuthBackend(Option, Protocol):
     """`security/auth/<choice>/`: how callers prove who they are."""
 
@@ -71,8 +82,9 @@ class RateLimitStorage(Option, Protocol):
 class LogSink(Option, Protocol):
     """`observability/sinks/<choice>.py`: where log records go."""
 
-    def add(self, level: str, *, backtrace: bool) -> EventWriter:
-        """Install the sink for loguru's records; return the writer of event records."""
+    def add(self, settings: Settings) -> EventWriter:
+        """Install the sink for loguru's records at `settings.log_level` and above; return the
+        writer of event records."""
         ...
 
 
@@ -80,14 +92,22 @@ class LogSink(Option, Protocol):
 class DatabaseBackend(Option, Protocol):
     """`db/<choice>.py`: engine settings for the database server."""
 
-    def engine_options(self) -> dict[str, Any]:
-        """Keyword arguments for `create_async_engine` (pool size, pre-ping, ...)."""
+    def engine_options(self, settings: Settings) -> dict[str, Any]:
+        """Keyword arguments for `create_async_engine` (pool size, timeouts, ...)."""
         ...
 
     def configure(self, engine: AsyncEngine) -> None: ...
 
     def configuration_problems(self, settings: Settings) -> list[str]:
         """Why no command can use this database URL (in any mode)."""
+        ...
+
+    def migration_options(self, settings: Settings) -> dict[str, Any]:
+        """Keyword arguments for the engine of `migrate` (one connection, no pool)."""
+        ...
+
+    def begin_migrations(self, connection: Connection) -> None:
+        """Run first in the transaction of `migrate`: wait for any other run to end."""
         ...
 
 
@@ -103,3 +123,8 @@ class Extension(Option, Protocol):
     """An optional part (`metrics`): installed into the app after its routes."""
 
     def install(self, app: FastAPI, settings: Settings) -> list[AccessObserver]: ...
+
+    def serving(self, settings: Settings) -> AbstractContextManager[None]:
+        """Entered by `serve` around the server's run, before any worker starts: prepares
+        what the workers share."""
+        ...

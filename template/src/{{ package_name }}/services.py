@@ -39,6 +39,7 @@ class Services:
 
     async def close(self) -> None:
         await self.database.dispose()
+        await self.limiter.close()
 
 
 def services_of(owner: FastAPI | HTTPConnection) -> Services:

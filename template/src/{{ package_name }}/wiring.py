@@ -5,7 +5,7 @@ import sys
 
 from . import backends
 from .db.engine import Database
-from .seams import Option
+from .seams import Option, Warns
 from .settings import Settings, settings_or_exit
 
 OPTIONS: tuple[Option, ...] = (
@@ -25,6 +25,17 @@ def deploy_problems(settings: Settings) -> list[str]:
     for option in OPTIONS:
         problems.extend(option.deploy_problems(settings))
     return problems
+
+
+def deploy_warnings(settings: Settings) -> list[str]:
+    """What these settings will serve, but not as the operator may expect: an option that
+    keeps its state in one process or machine, run as several replicas."""
+    return [
+        warning
+        for option in OPTIONS
+        if isinstance(option, Warns)
+        for warning in option.deploy_warnings(settings)
+    ]
 
 
 def configuration_problems(settings: Settings) -> list[str]:
@@ -47,5 +58,5 @@ def open_database(settings: Settings) -> Database:
     return Database(
         settings.database_url,
         configure=backends.database.configure,
-        options=backends.database.engine_options(),
+        options=backends.database.engine_options(settings),
     )

@@ -8,17 +8,20 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from ..settings import Settings
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def alembic_config(database_url: str) -> Config:
+def alembic_config(settings: Settings | None = None) -> Config:
+    """The shipped migrations, for the database of `settings` (by default, of the settings
+    `migrations/env.py` loads), reached as the service reaches it."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    # ConfigParser interpolates "%": escape it so URL-encoded passwords survive.
-    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    config.attributes["settings"] = settings
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def upgrade(settings: Settings, revision: str = "head") -> None:
     """Bring the database to `revision`. Runs its own event loop: call it outside one."""
-    command.upgrade(alembic_config(database_url), revision)
+    command.upgrade(alembic_config(settings), revision)

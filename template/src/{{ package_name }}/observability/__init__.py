@@ -1,2 +1,2 @@
 # Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
-"""Logging and monitoring: request ids, access records, security events and metrics."""
+"""Logging and monitoring: request ids, access records, security events and their observers."""

@@ -71,9 +71,9 @@ class RequestContextMiddleware:
     """Outermost application layer after the security headers.
 
     Gives every request an `X-Request-ID` and a `context.RequestContext`, hands one
-    `AccessRecord` per request to each observer, and turns an unhandled exception into a
-    generic 500 problem (the traceback goes to the server log only) so that even that response
-    carries the request id and headers.
+    `AccessRecord` per request to each observer, and has `on_error` answer an unhandled
+    exception (a generic problem; the traceback goes to the server log only) so that even that
+    response carries the request id and headers.
     """
 
     def __init__(
@@ -82,7 +82,7 @@ class RequestContextMiddleware:
         *,
         observers: Sequence[AccessObserver],
         route_template: Callable[[Scope], str],
-        on_error: Callable[[Scope, Receive, Send], Awaitable[None]],
+        on_error: Callable[[Scope, Receive, Send, Exception], Awaitable[None]],
     ) -> None:
         self.app = app
         self.observers = tuple(observers)
@@ -111,11 +111,11 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_request_id)
-        except Exception:
+        except Exception as error:
             logger.exception("Unhandled error while serving the request")
             status = 500
             if not response_started:
-                await self.on_error(scope, receive, send_with_request_id)
+                await self.on_error(scope, receive, send_with_request_id, error)
         finally:
             record = AccessRecord(
                 request_id=request_id,

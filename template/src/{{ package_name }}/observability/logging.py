@@ -18,25 +18,30 @@ from typing import TYPE_CHECKING, Any, Protocol
 from loguru import logger
 
 from ..context import current_request_id
+from ..settings import Settings
 from .access import AccessObserver, AccessRecord
 
 if TYPE_CHECKING:
     from loguru import Record
 
 
+EventValue = str | int | float | None
+"""A field of an event: text (already escaped), a number, or None for "unknown"."""
+
+
 class EventWriter(Protocol):
     """Writes one event record (values already escaped) the way the sink writes records."""
 
     def __call__(
-        self, level: str, request_id: str, message: str, fields: Mapping[str, str]
+        self, level: str, request_id: str, message: str, fields: Mapping[str, EventValue]
     ) -> None: ...
 
 
 class AddSink(Protocol):
-    """Adds the one log sink this service was generated with (`log_sink`), and returns the
-    writer of its event records."""
+    """Adds the one log sink this service was generated with (`log_sink`), for records at
+    `settings.log_level` and above, and returns the writer of its event records."""
 
-    def __call__(self, level: str, *, backtrace: bool) -> EventWriter: ...
+    def __call__(self, settings: Settings) -> EventWriter: ...
 
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -78,7 +83,9 @@ class _InterceptHandler(logging.Handler):
 LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
 
 
-def _through_loguru(level: str, request_id: str, message: str, fields: Mapping[str, str]) -> None:
+def _through_loguru(
+    level: str, request_id: str, message: str, fields: Mapping[str, EventValue]
+) -> None:
     logger.bind(request_id=request_id, **fields).log(level, message)
 
 
@@ -98,15 +105,17 @@ class _Events:
 _events = _Events()
 
 
-def configure_logging(level: str, *, development: bool, add_sink: AddSink) -> AccessObserver | None:
-    """Send every log record at `level` or above, escaped, to the sink `add_sink` installs,
-    and return the writer of access records (INFO), or None when `level` is above INFO.
+def configure_logging(settings: Settings, *, add_sink: AddSink) -> AccessObserver | None:
+    """Send every log record at `settings.log_level` or above, escaped, to the sink `add_sink`
+    installs, and return the writer of access records (INFO), or None when the level is
+    above INFO.
 
-    Extended tracebacks in development only; never with variable values (`diagnose`).
+    Sinks show extended tracebacks in development only, never with variable values
+    (`diagnose`).
     """
     logger.remove()
     logger.configure(patcher=_patch)
-    _events.configure(add_sink(level, backtrace=development), level)
+    _events.configure(add_sink(settings), settings.log_level)
     logging.basicConfig(handlers=[_InterceptHandler()], level=logging.INFO, force=True)
     for name in ("uvicorn", "uvicorn.error", "sqlalchemy", "alembic"):
         std_logger = logging.getLogger(name)
@@ -130,10 +139,10 @@ def log_access(record: AccessRecord) -> None:
             "event": "http.access",
             "method": method,
             "route": record.route,
-            "status": str(record.status),
-            "duration_ms": str(record.duration_ms),
-            "client_ip": escape(record.client_ip or "-"),
-            "principal": escape(record.principal or "-"),
+            "status": record.status,
+            "duration_ms": record.duration_ms,
+            "client_ip": None if record.client_ip is None else escape(record.client_ip),
+            "principal": None if record.principal is None else escape(record.principal),
         },
     )
 

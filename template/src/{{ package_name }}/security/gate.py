@@ -4,8 +4,9 @@ spends one request of the default rate limit, keyed by that caller or by its net
 
 One pure ASGI layer does both instead of FastAPI dependencies on every route: the dependency
 machinery cost more than the checks themselves. Routes read the caller it found with
-`CurrentPrincipal` (`security/auth/principal.py`); a 429 is answered here, and its access record
-still names the route it was meant for.
+`CurrentPrincipal` (`security/auth/principal.py`); a 429 (or the 503 of a rate-limit storage
+that cannot count) is answered here, and its access record still names the route it was meant
+for.
 """
 
 from collections.abc import Callable
@@ -13,9 +14,9 @@ from collections.abc import Callable
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import send_problem
+from ..errors import Problem, send_problem
 from .auth.principal import Authenticator, remember_principal
-from .ratelimit import RateLimiter, client_key, refusal
+from .ratelimit import RateLimiter, RateLimitUnavailable, client_key, refusal
 
 LIMIT_HEADER = b"x-ratelimit-limit"
 
@@ -49,15 +50,13 @@ class ApiGateMiddleware:
             key = f"principal:{principal.subject}"
         else:
             key = f"client:{client_key(request)}"
-        decision = await self.limiter.hit("default", key)
+        try:
+            decision = await self.limiter.hit("default", key)
+        except RateLimitUnavailable as unavailable:
+            await self.refuse(scope, receive, send, unavailable)
+            return
         if not decision.allowed:
-            route = self.route_of(scope)
-            if route is not None:
-                scope["route"] = route  # for the access record
-            problem = refusal(decision, "default")
-            await send_problem(
-                scope, receive, send, problem.status, problem.detail, headers=problem.headers
-            )
+            await self.refuse(scope, receive, send, refusal(decision, "default"))
             return
         limit_headers = decision.encoded_headers()
 
@@ -70,3 +69,11 @@ class ApiGateMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_limit_headers)
+
+    async def refuse(self, scope: Scope, receive: Receive, send: Send, problem: Problem) -> None:
+        route = self.route_of(scope)
+        if route is not None:
+            scope["route"] = route  # for the access record
+        await send_problem(
+            scope, receive, send, problem.status, problem.detail, headers=problem.headers
+        )

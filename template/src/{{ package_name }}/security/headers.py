@@ -38,6 +38,11 @@ def _encode(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
 RESPONSE_HEADERS = _encode([*BASE_HEADERS, ("content-security-policy", STRICT_CSP)])
 
 
+def strict_transport_security(max_age: int) -> tuple[bytes, bytes]:
+    """The HSTS header, for HTTPS responses only."""
+    return (b"strict-transport-security", f"max-age={max_age}".encode("latin-1"))
+
+
 class SecurityHeadersMiddleware:
     """Adds the security headers, computed once at start-up, to every HTTP response.
 
@@ -51,7 +56,7 @@ class SecurityHeadersMiddleware:
         self.docs_paths = frozenset(docs_paths)
         self.headers = RESPONSE_HEADERS
         self.docs_headers = _encode([*BASE_HEADERS, ("content-security-policy", DOCS_CSP)])
-        self.hsts = _encode([("strict-transport-security", f"max-age={hsts_max_age}")])
+        self.hsts = [strict_transport_security(hsts_max_age)]
         self.names = frozenset(name for name, _ in self.headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

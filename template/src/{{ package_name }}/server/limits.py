@@ -25,7 +25,12 @@ class ServerLimits:
 
 
 @cache
+def process_settings() -> Settings:
+    """This process's settings, for the server's own code. uvicorn builds a protocol per
+    connection and gives it no way to receive them, so each worker process reads them once."""
+    return load_settings()
+
+
+@cache
 def current_limits() -> ServerLimits:
-    """The limits of this process's settings. uvicorn builds a protocol per connection and
-    gives it no way to receive them, so each worker process reads its settings once."""
-    return ServerLimits.of(load_settings())
+    return ServerLimits.of(process_settings())

@@ -12,6 +12,10 @@ if sys.platform != "win32":
 
 # Open files a worker needs besides its connections: listening socket, database, logs, ...
 SPARE_FILES = 64
+# With several workers, uvicorn kills and replaces one that does not answer its ping for
+# this long. Its default of 5 s also kills workers that are only slow to start (imports on a
+# busy or CPU-limited machine), again and again.
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
@@ -19,6 +23,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "host": settings.host,
         "port": settings.port,
         "workers": settings.workers,
+        "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
         "http": LimitedHttpToolsProtocol,
         "timeout_keep_alive": settings.keep_alive_seconds,
         "proxy_headers": False,  # the application itself trusts APP_FORWARDED_ALLOW_IPS

@@ -8,6 +8,12 @@
   first byte, and a body within `APP_BODY_TIMEOUT_SECONDS` of its head: else 408, or a plain
   close when the response has begun or nothing was sent.
 - Requests on connections beyond `APP_MAX_CONNECTIONS` are answered 503 by `server_busy`.
+- Over TLS, a connection closed by a refusal (431, 408, 400, 503), a deadline, the
+  keep-alive timeout or the server's shutdown is gone at once: after its `close_notify`, the
+  server does not wait for the client's (RFC 8446 section 6.1 allows that). The event loop
+  would wait up to 30 seconds for a client that never answers, the connection keeping its
+  place among `APP_MAX_CONNECTIONS` (and holding up a shutdown). A close after an answer to
+  `Connection: close` still waits, since it must not cut an answer still on its way.
 
 Everything else is uvicorn's. The hooks used are uvicorn's parser callbacks; the tests in
 `tests/test_server_limits.py` serve real connections, so they fail if an uvicorn release
@@ -95,10 +101,24 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self.app = server_busy if busy else self.application
         super().on_headers_complete()
 
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.app is server_busy:  # its answer is short and closes the connection
+            self._close()
+
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self.phase = Phase.IDLE
         self._clear_deadline()
+
+    def timeout_keep_alive_handler(self) -> None:
+        if not self.transport.is_closing():
+            self._close()
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        if self.transport.is_closing():  # it was idle, and is closed now
+            self._close()
 
     def handle_websocket_upgrade(self) -> None:
         # The connection now belongs to the WebSocket protocol, with limits of its own.
@@ -122,7 +142,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         if self.phase is Phase.IDLE:  # a connection that never sent a request
-            self.transport.close()
+            self._close()
             return
         part, seconds = (
             ("head", self.limits.header_timeout)
@@ -147,6 +167,20 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         else:  # `cycle`, if any, is the previous request's
             can_answer = cycle is None or cycle.response_complete
         if can_answer:
-            answer = encoded_problem(status, detail, request_id, self.server_state.default_headers)
+            answer = encoded_problem(
+                status,
+                detail,
+                request_id,
+                self.server_state.default_headers,
+                https=self.scheme == "https",
+            )
             self.transport.write(answer)
-        self.transport.close()
+        self._close()
+
+    def _close(self) -> None:
+        self.transport.close()  # over TLS, this sends `close_notify`
+        if self.scheme == "https":
+            self.transport.abort()
+            # Its place is free now, not once the event loop reports the connection lost: a
+            # client that saw the `close_notify` may connect again before that.
+            self.connections.discard(self)

@@ -12,9 +12,19 @@ import atexit
 import threading
 import traceback
 import weakref
-from typing import TextIO
+from typing import Protocol
 
 _streams: "weakref.WeakSet[AccessBatchingStream]" = weakref.WeakSet()
+
+
+class Output(Protocol):
+    """Where the batches go: a text stream (`sys.stdout`) or anything that writes like one."""
+
+    def write(self, text: str, /) -> object: ...
+
+    def flush(self) -> object: ...
+
+    def close(self) -> object: ...
 
 
 class AccessBatchingStream:
@@ -26,9 +36,15 @@ class AccessBatchingStream:
     """
 
     def __init__(
-        self, stream: TextIO, *, interval: float = 0.1, max_bytes: int = 64 * 1024
+        self,
+        stream: Output,
+        *,
+        interval: float = 0.1,
+        max_bytes: int = 64 * 1024,
+        owned: bool = False,
     ) -> None:
         self.stream = stream
+        self.owned = owned
         self.interval = interval
         self.max_bytes = max_bytes
         self._lines: list[str] = []
@@ -66,10 +82,14 @@ class AccessBatchingStream:
             self.stream.flush()
 
     def stop(self) -> None:
-        """Loguru calls this when the sink is removed."""
+        """Loguru calls this when the sink is removed. An `owned` stream (a file the sink
+        opened) is closed after the last batch."""
         self._stopped.set()
         self._wake.set()
         self.drain()
+        if self.owned:
+            with self._writing:
+                self.stream.close()
 
     def _write_in_batches(self) -> None:
         while not self._stopped.is_set():

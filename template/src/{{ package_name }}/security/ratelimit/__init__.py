@@ -12,7 +12,7 @@ import ipaddress
 import math
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol, runtime_checkable
 
 from fastapi import Request, Response
 from limits import RateLimitItem, parse
@@ -47,6 +47,25 @@ class Decision:
         return str(max(1, math.ceil(self.reset_at - time.time())))
 
 
+class RateLimitUnavailable(Problem):
+    """Raised by a storage that cannot count right now and is set to refuse rather than let
+    requests through uncounted: the client gets a 503 and retries."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(
+            503,
+            "Rate limiting is unavailable: retry shortly.",
+            headers={"Retry-After": str(retry_after_seconds)},
+        )
+
+
+@runtime_checkable
+class Closable(Protocol):
+    """A storage that holds connections (to a server) to close when the app stops."""
+
+    async def aclose(self) -> None: ...
+
+
 class RateLimiter:
     def __init__(self, storage: Storage, *, default: str, login: str) -> None:
         self.storage = storage
@@ -71,6 +90,10 @@ class RateLimiter:
 
     async def remembers(self, key: str) -> bool:
         return await self.storage.get(f"remembered/{key}") > 0
+
+    async def close(self) -> None:
+        if isinstance(self.storage, Closable):
+            await self.storage.aclose()
 
 
 def refusal(decision: Decision, limit: str) -> Problem:
