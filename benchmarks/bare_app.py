@@ -24,16 +24,23 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SUBJECT = os.environ.get("BARE_SUBJECT", "00000000-0000-0000-0000-000000000000")
 SCOPES = ["items:read", "items:write"]
-engine = create_async_engine(f"sqlite+aiosqlite:///{os.environ.get('BARE_DATABASE', 'bare.db')}")
+# The service's own database server when it has one (`BARE_DATABASE_URL`), else a SQLite file.
+DATABASE_URL = os.environ.get("BARE_DATABASE_URL") or (
+    f"sqlite+aiosqlite:///{os.environ.get('BARE_DATABASE', 'bare.db')}"
+)
+engine = create_async_engine(DATABASE_URL)
 sessions = async_sessionmaker(engine, expire_on_commit=False)
 
 
-@event.listens_for(engine.sync_engine, "connect")
 def _pragmas(dbapi_connection: Any, _: object) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+if DATABASE_URL.startswith("sqlite"):
+    event.listen(engine.sync_engine, "connect", _pragmas)
 
 
 class Base(DeclarativeBase):

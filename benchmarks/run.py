@@ -244,6 +244,8 @@ class Setup:
     """The key a client of an `auth=api_key` service sends."""
     access_token: str | None = None
     """A token of the local identity provider, for an `auth=oidc` service."""
+    bare_database_url: str | None = None
+    """The bare app's database on the service's PostgreSQL server (`database=postgresql`)."""
 
     def serve_command(self) -> list[str]:
         return [self.python, "-m", self.package, "serve"]
@@ -259,10 +261,11 @@ class Setup:
         return self.env | {
             "PYTHONPATH": str(BENCHMARKS),
             "BARE_DATABASE": str(self.work / database),
+            "BARE_DATABASE_URL": self.bare_database_url or "",
         }
 
 
-def prepare(work: Path, workers: int, answers: Sequence[str] = ()) -> Setup:
+def prepare(work: Path, workers: int, cleanup: ExitStack, answers: Sequence[str] = ()) -> Setup:
     service_dir = work / "service"
     copy_seconds = render(service_dir, answers)
     answers_text = (service_dir / ".copier-answers.yml").read_text()
@@ -286,6 +289,19 @@ def prepare(work: Path, workers: int, answers: Sequence[str] = ()) -> Setup:
         "APP_ACCESS_TOKEN_TTL_SECONDS": "86400",
         "APP_WORKERS": str(workers),
     }
+    shared = {
+        name: re.search(rf"^{name}: (\S+)$", answers_text, re.MULTILINE)[1]
+        for name in ("rate_limit_backend", "database")
+    }
+    if shared["rate_limit_backend"] == "redis":
+        settings |= {
+            "APP_RATE_LIMIT_STORAGE_URL": service_url("APP_TEST_REDIS_URL"),
+            "APP_RATE_LIMIT_KEY_PREFIX": f"benchmark-{secrets.token_hex(6)}",
+        }
+    bare_database_url = None
+    if shared["database"] == "postgresql":
+        settings["APP_DATABASE_URL"] = postgres_database(python, service_dir, env, cleanup)
+        bare_database_url = postgres_database(python, service_dir, env, cleanup)
     algorithm = re.search(r"^jwt_algorithm: (\S+)$", answers_text, re.MULTILINE)
     if algorithm and algorithm[1] != "HS256":
         key_file = work / "jwt_private_key.pem"
@@ -294,11 +310,12 @@ def prepare(work: Path, workers: int, answers: Sequence[str] = ()) -> Setup:
         run([*openssl, *(rsa if algorithm[1] == "RS256" else ["ed25519"])], work, env)
         key_file.chmod(0o600)
         settings["APP_JWT_PRIVATE_KEY_FILE"] = str(key_file)
-    if workers > 1:
+    if workers > 1 and shared["rate_limit_backend"] == "memory":
         # The in-memory limiter counts per process, so production refuses more workers; test
         # mode with production's transport settings runs the same stack.
         settings |= {"APP_ENV": "test", "APP_ENFORCE_HTTPS": "true", "APP_DOCS_ENABLED": "false"}
     setup = Setup(work, python, package, env, settings, copy_seconds)
+    setup.bare_database_url = bare_database_url
     if auth == "oidc":
         provider = identity_provider(python, service_dir, env)
         settings |= {
@@ -317,6 +334,39 @@ def prepare(work: Path, workers: int, answers: Sequence[str] = ()) -> Setup:
         create_key = [python, "-m", package, "create-api-key", USER, *scopes]
         setup.api_key = run(create_key, service_dir, env | settings).strip()
     return setup
+
+
+def service_url(name: str) -> str:
+    """Where the Redis or PostgreSQL of the template's tests is (the environment may say)."""
+    defaults = {
+        "APP_TEST_REDIS_URL": "redis://127.0.0.1:6379/15",
+        "APP_TEST_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:5432/test",
+    }
+    return os.environ.get(name, defaults[name])
+
+
+# Creates or drops one database on the test server, with the rendered service's own driver.
+POSTGRES = """
+import asyncio, sys, asyncpg
+async def main(server, statement):
+    connection = await asyncpg.connect(server)
+    await connection.execute(statement)
+    await connection.close()
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+def postgres_database(
+    python: str, service_dir: Path, env: dict[str, str], cleanup: ExitStack
+) -> str:
+    """A new database on the tests' PostgreSQL server, dropped by `cleanup`; its URL."""
+    server = service_url("APP_TEST_DATABASE_URL").rsplit("/", 1)[0]
+    name = f"benchmark_{secrets.token_hex(6)}"
+    maintenance = server.replace("postgresql+asyncpg", "postgresql") + "/postgres"
+    run([python, "-c", POSTGRES, maintenance, f'CREATE DATABASE "{name}"'], service_dir, env)
+    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    cleanup.callback(run, [python, "-c", POSTGRES, maintenance, drop], service_dir, env)
+    return f"{server}/{name}"
 
 
 # Serves the rendered suite's own local identity provider (tests/issuer.py) for the length of
@@ -452,13 +502,14 @@ def main() -> None:
     pin = len(os.sched_getaffinity(0)) >= 2 and args.workers == 1
     server_cpu, load_cpu = (SERVER_CPU, LOAD_CPU) if pin else (None, None)
 
-    with tempfile.TemporaryDirectory(prefix="benchmark-") as scratch:
-        setup = prepare(Path(scratch), args.workers, args.answer)
+    with tempfile.TemporaryDirectory(prefix="benchmark-") as scratch, ExitStack() as cleanup:
+        setup = prepare(Path(scratch), args.workers, cleanup, args.answer)
         ports = {name: free_port() for name in ("service", "limited", "bare")}
         service_env = setup.env | setup.settings | {"APP_PORT": str(ports["service"])}
         limited_env = service_env | {
             "APP_PORT": str(ports["limited"]),
             "APP_RATE_LIMIT_DEFAULT": "1/hour",
+            "APP_RATE_LIMIT_KEY_PREFIX": f"benchmark-limited-{secrets.token_hex(6)}",
         }
         work = setup.work
         commands = {
