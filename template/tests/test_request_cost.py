@@ -86,7 +86,10 @@ async def test_one_request_stays_within_its_call_budget(app: FastAPI, path: str)
     headers = request_headers(app, path)
     status, _ = await asgi_call(app, "GET", path.encode(), headers=headers)
     assert status == 200
-    counts = await count_calls(asgi_call(app, "GET", path.encode(), headers=headers))
+    # The least of three requests: what one request happens to meet (a batch of log lines
+    # written out, a new second's timestamp formatted) is not work that every request does.
+    runs = [await count_calls(asgi_call(app, "GET", path.encode(), headers=headers)) for _ in "abc"]
+    counts = Counter({key: min(run[key] for run in runs) for key in set().union(*runs)})
     budget = BUDGETS[path]
     assert counts["ours"] <= budget[OURS], f"{path}: {counts['ours']} calls in the package"
     assert counts["all"] <= budget["all"] * LIBRARY_MARGIN, f"{path}: {counts['all']} calls"
