@@ -39,7 +39,7 @@ def tool(name: str) -> str:
         return str(candidate)
     found = shutil.which(name)
     if found is None:
-        raise RuntimeError(f"{name} not found; run the tests with `uv run pytest`")
+        raise RuntimeError(f"{name} not found; run the tests with `python3 scripts/test.py`")
     return found
 
 
@@ -52,7 +52,7 @@ def uv_bin() -> str:
     try:
         from uv import find_uv_bin  # noqa: PLC0415  (optional: `pip install uv`)
     except ImportError as error:
-        raise RuntimeError("uv not found: `python3 -m pip install uv`") from error
+        raise RuntimeError("uv not found: run the tests with `python3 scripts/test.py`") from error
     return find_uv_bin()
 
 
