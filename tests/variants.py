@@ -104,7 +104,12 @@ def copier_config() -> dict[str, Any]:
 
 
 def questions() -> dict[str, dict[str, Any]]:
-    return {k: v for k, v in copier_config().items() if not k.startswith("_")}
+    """The questions Copier asks: a `when: false` entry is a copy-time switch, never a choice."""
+    return {
+        k: v
+        for k, v in copier_config().items()
+        if not k.startswith("_") and v.get("when") is not False
+    }
 
 
 def _choices(question: dict[str, Any]) -> list[tuple[Any, bool]]:
