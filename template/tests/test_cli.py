@@ -1,15 +1,19 @@
 # Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
 """The console script: check, migrate, and serve refusing unsafe settings; usage errors."""
 
+import re
 from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
 
 from .databases import connect
-from .package import load_settings, main
+from .package import TEMPLATE_VERSION, load_settings, main
 
 # `production_env` (conftest.py): a safe production environment, with its empty database.
+ANSWERS_FILE = Path(__file__).resolve().parent.parent / ".copier-answers.yml"
+TEMPLATE_LINE = f"template: {TEMPLATE_VERSION}"
+DEVELOPMENT_HEADER = "APP_ENV is 'development': checking these settings as APP_ENV=production would"
 
 
 def tables(database_url: str) -> set[str]:
@@ -19,15 +23,82 @@ def tables(database_url: str) -> set[str]:
 
 def test_check_passes_with_safe_settings(production_env, capsys) -> None:
     assert main(["check"]) == 0
-    assert "ok" in capsys.readouterr().out
+    output = capsys.readouterr()
+    assert output.out.splitlines() == [TEMPLATE_LINE, "ok: every deploy check passed"]
+    assert output.err == ""
 
 
-def test_check_fails_outside_production(
+def test_check_in_production_fails_on_any_problem(
+    production_env, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    # Left unset, as a development project leaves it: production has no stand-in for it.
+    monkeypatch.delenv("APP_ALLOWED_HOSTS")
+    monkeypatch.setenv("APP_ENFORCE_HTTPS", "false")
+    assert main(["check"]) == 1
+    output = capsys.readouterr()
+    assert output.out.splitlines() == [TEMPLATE_LINE]
+    assert output.err.splitlines() == [
+        "FAIL APP_ALLOWED_HOSTS is empty: list the host names clients use",
+        "FAIL APP_ENFORCE_HTTPS is off: production serves HTTPS only",
+    ]
+
+
+def test_check_in_development_passes_with_settings_production_accepts(
     production_env, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     monkeypatch.setenv("APP_ENV", "development")
-    assert main(["check"]) != 0
-    assert "APP_ENV" in capsys.readouterr().err
+    assert main(["check"]) == 0
+    output = capsys.readouterr()
+    assert output.out.splitlines() == [
+        TEMPLATE_LINE,
+        DEVELOPMENT_HEADER,
+        "ok: production would accept every value set here",
+    ]
+    assert output.err == ""
+
+
+def test_check_in_development_lists_what_production_needs_without_failing(
+    tmp_path: Path, capsys
+) -> None:
+    # A fresh project: its .env says development, and nothing that production needs is set.
+    # Development stands in for it (local hosts, plain HTTP, the docs on, generated secrets).
+    (tmp_path / ".env").write_text("APP_ENV=development\n")
+    assert main(["check"]) == 0
+    output = capsys.readouterr()
+    lines = output.out.splitlines()
+    assert lines[:2] == [TEMPLATE_LINE, DEVELOPMENT_HEADER]
+    assert "TODO APP_ALLOWED_HOSTS is empty: list the host names clients use" in lines
+    assert all(line.startswith("TODO APP_") for line in lines[2:-1]), lines
+    assert lines[-1] == "ok: production would accept every value set here"
+    # Production has defaults of its own for what development relaxes: nothing to report.
+    assert "APP_ENFORCE_HTTPS" not in output.out
+    assert "APP_DOCS_ENABLED" not in output.out
+    assert output.err == ""
+
+
+def test_check_in_development_fails_on_values_production_refuses(
+    production_env, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
+) -> None:
+    monkeypatch.delenv("APP_ENV")
+    monkeypatch.delenv("APP_ALLOWED_HOSTS")
+    (tmp_path / ".env").write_text(
+        "APP_ENV=development\nAPP_ALLOWED_HOSTS=*\nAPP_ENFORCE_HTTPS=false\n"
+    )
+    assert main(["check"]) == 1
+    output = capsys.readouterr()
+    assert output.out.splitlines() == [TEMPLATE_LINE, DEVELOPMENT_HEADER]
+    assert output.err.splitlines() == [
+        "FAIL APP_ALLOWED_HOSTS contains '*': list the host names explicitly",
+        "FAIL APP_ENFORCE_HTTPS is off: production serves HTTPS only",
+    ]
+
+
+def test_the_template_version_is_the_one_copier_recorded() -> None:
+    if not ANSWERS_FILE.is_file():
+        pytest.skip(f"no {ANSWERS_FILE.name} here: `copier update` needs it")
+    recorded = re.search(r"^_commit: (.+)$", ANSWERS_FILE.read_text(), re.MULTILINE)
+    expected = recorded.group(1).strip("'\"") if recorded else "unknown"
+    assert expected == TEMPLATE_VERSION
 
 
 def test_invalid_setting_is_named_without_its_value(

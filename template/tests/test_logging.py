@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from loguru import logger
 from pydantic import SecretStr
+from starlette.routing import Route
 
 from .package import AccessBatchingStream, escape, services_of
 from .principals import SUBJECTS, bad_credentials, credentials, secret_values
@@ -85,11 +86,24 @@ async def test_access_record_of_anonymous_and_unmatched_requests(client, logs: L
     assert "/nowhere/at/all" not in logs.text()
 
 
-async def test_access_record_names_the_api_docs_pages(make_app, make_client, logs: Logs) -> None:
-    client = make_client(make_app(env="development"))
-    for path in ("/docs", "/openapi.json"):
-        assert (await client.get(path)).status_code == 200
-    assert [record["route"] for record in logs.access()] == ["/docs", "/openapi.json"]
+async def test_access_record_names_every_route_outside_the_api_routers(
+    make_app, make_client, logs: Logs
+) -> None:
+    # The routes added to the app itself, not through a router: FastAPI's schema, the docs
+    # pages and their files (on in development), and any the owner adds.
+    app: FastAPI = make_app(env="development")
+    app.add_api_route("/owner/status", lambda: {"ok": True})
+    paths = [
+        route.path
+        for route in app.routes
+        if isinstance(route, Route) and "GET" in (route.methods or ()) and "{" not in route.path
+    ]
+    assert {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/owner/status"} <= set(paths)
+    assert {"/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-ui.css"} <= set(paths)
+    client = make_client(app)
+    for path in paths:
+        assert (await client.get(path)).status_code == 200, path
+    assert [record["route"] for record in logs.access()] == paths
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 # Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
 """Practice 8, secrets in the environment: unsafe production settings refused, never shown."""
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -8,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from .conftest import deploy_settings
+from .conftest import deploy_settings, explicit_settings
 from .package import Settings, UnsafeConfigurationError, create_app, deploy_problems, load_settings
 from .support import Logs, assert_problem, random_secret
 
@@ -58,6 +59,22 @@ def assert_refused(
 @pytest.mark.parametrize("case", REFUSED)
 def test_production_refuses_unsafe_settings(make_settings, case: str) -> None:
     assert_refused(make_settings, *REFUSED[case])
+
+
+def test_every_deploy_problem_starts_with_the_setting_it_is_about(
+    make_settings, database_url: str
+) -> None:
+    # How `check` outside production tells a setting left unset from a value given to it.
+    nothing_set = explicit_settings(database_url, env="production")
+    refused = [make_settings(**overrides) for overrides, _ in REFUSED.values()]
+    problems = [
+        problem for settings in (nothing_set, *refused) for problem in deploy_problems(settings)
+    ]
+    assert len(problems) > len(REFUSED)
+    for problem in problems:
+        subject = re.match(r"APP_([A-Z0-9_]+)", problem)
+        assert subject, problem
+        assert subject.group(1).lower() in Settings.model_fields, problem
 
 
 def test_proxies_in_private_networks_or_named_ranges_are_accepted(make_settings) -> None:

@@ -1,6 +1,7 @@
 # Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
 """The chosen options (`backends.py`) put to work together: deploy checks and the database."""
 
+import re
 import sys
 
 from . import backends
@@ -20,11 +21,28 @@ OPTIONS: tuple[Option, ...] = (
 
 def deploy_problems(settings: Settings) -> list[str]:
     """Every reason these settings must not serve production, from the settings themselves
-    and from each option. Messages name settings, never their values."""
+    and from each option. Each message starts with the setting it is about (`left_unset`
+    reads it there) and never shows a value."""
     problems = settings.deploy_problems()
     for option in OPTIONS:
         problems.extend(option.deploy_problems(settings))
     return problems
+
+
+# Every deploy problem starts with the setting it is about.
+_SUBJECT = re.compile(r"APP_([A-Z0-9_]+)")
+
+
+def left_unset(settings: Settings, problem: str) -> bool:
+    """Whether a deploy problem is about a setting that has no value in `settings` (its
+    default, or empty), rather than about a value someone gave it. For settings read as
+    production reads them: there the defaults that production fills in itself (HTTPS
+    enforcement on, docs off) count as given, but never make a problem."""
+    subject = _SUBJECT.match(problem)
+    if subject is None:
+        return False
+    field = subject.group(1).lower()
+    return field not in settings.model_fields_set or getattr(settings, field) in (None, "", [])
 
 
 def deploy_warnings(settings: Settings) -> list[str]:

@@ -1,19 +1,11 @@
 # Template-owned: `copier update` maintains this file (see "Ownership" in README.md).
 """Security headers on every response, errors included; HSTS on every HTTPS response."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 STRICT_CSP = "default-src 'none'; frame-ancestors 'none'"
-# Swagger UI and ReDoc load their bundle from a CDN and run inline scripts.
-DOCS_CSP = (
-    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "font-src https://fonts.gstatic.com; connect-src 'self'; worker-src blob:"
-)
 
 BASE_HEADERS: tuple[tuple[str, str], ...] = (
     ("x-content-type-options", "nosniff"),
@@ -34,8 +26,12 @@ def _encode(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
     return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
 
 
+def with_policy(policy: str) -> list[tuple[bytes, bytes]]:
+    return _encode([*BASE_HEADERS, ("content-security-policy", policy)])
+
+
 # What every response carries, outside the docs pages (HSTS aside, which depends on the scheme).
-RESPONSE_HEADERS = _encode([*BASE_HEADERS, ("content-security-policy", STRICT_CSP)])
+RESPONSE_HEADERS = with_policy(STRICT_CSP)
 
 
 def strict_transport_security(max_age: int) -> tuple[bytes, bytes]:
@@ -49,13 +45,18 @@ class SecurityHeadersMiddleware:
     Headers the application set itself win, so a route can still choose e.g. its own
     `Cache-Control`. A `Server` header never leaves the application. HSTS is only sent over
     HTTPS, as judged after trusting `X-Forwarded-Proto` from the configured proxies.
+    `page_policies` gives the few pages that need another Content-Security-Policy theirs, by
+    path (the API docs, when on).
     """
 
-    def __init__(self, app: ASGIApp, *, hsts_max_age: int, docs_paths: Iterable[str] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, *, hsts_max_age: int, page_policies: Mapping[str, str] | None = None
+    ) -> None:
         self.app = app
-        self.docs_paths = frozenset(docs_paths)
         self.headers = RESPONSE_HEADERS
-        self.docs_headers = _encode([*BASE_HEADERS, ("content-security-policy", DOCS_CSP)])
+        self.page_headers = {
+            path: with_policy(policy) for path, policy in (page_policies or {}).items()
+        }
         self.hsts = [strict_transport_security(hsts_max_age)]
         self.names = frozenset(name for name, _ in self.headers)
 
@@ -63,7 +64,7 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = self.docs_headers if scope["path"] in self.docs_paths else self.headers
+        extra = self.page_headers.get(scope["path"], self.headers)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
