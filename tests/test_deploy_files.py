@@ -183,6 +183,13 @@ def test_the_template_repository_workflow_passes_zizmor() -> None:
         assert PINNED_ACTION.match(reference), reference
 
 
+def test_the_template_repository_keeps_its_own_tools_current() -> None:
+    config = ROOT / ".github" / "dependabot.yml"
+    check_jsonschema("vendor.dependabot", config)
+    ecosystems = {update["package-ecosystem"] for update in load_yaml(config)["updates"]}
+    assert ecosystems == {"uv", "github-actions"}
+
+
 @pytest.mark.variant
 @variants_where(dependency_bot="dependabot")
 def test_dependabot_covers_python_actions_and_images(rendered: Render, variant: Variant) -> None:
