@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -99,12 +100,34 @@ def run(
 
 
 def copier_copy_cli(
-    template: Path, destination: Path, data: Mapping[str, Any], *, check: bool = True
+    template: Path,
+    destination: Path,
+    data: Mapping[str, Any],
+    *,
+    ref: str = "HEAD",
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
-    """`copier copy --trust --defaults` through the command line, as a user runs it."""
+    """`copier copy --trust --defaults` of ``ref`` through the command line, as a user runs
+    it (tasks included)."""
     data_args = [f"--data={key}={value}" for key, value in data.items()]
-    command = [tool("copier"), "copy", "--trust", "--defaults", "--vcs-ref=HEAD", *data_args]
-    return run([*command, template, destination], destination.parent, check=check)
+    command = [tool("copier"), "copy", "--trust", "--defaults", f"--vcs-ref={ref}", *data_args]
+    return run(
+        [*command, template, destination], destination.parent, env=env, check=check, timeout=300
+    )
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def uv_env(python_version: str, **extra: str) -> dict[str, str]:
+    """The environment for uv in a rendered service: its Python, never a download.
+    UV_CACHE_DIR is left alone: every render shares the user's uv cache."""
+    return clean_env(UV_PYTHON=python_version, UV_PYTHON_DOWNLOADS="never", **extra)
 
 
 def git(cwd: Path, *args: str) -> str:

@@ -26,6 +26,7 @@ import pytest
 import yaml
 
 from tests.support import ROOT, clean_env, git, render, run, snapshot_template
+from tests.updates import commit_all, copier_copy, merge_problems, release
 
 REQUIRED_OPTIONS = {
     "copy": ["--trust"],
@@ -196,22 +197,14 @@ def readme_commands(readme: str, sub: str) -> list[str]:
     return lines
 
 
-def commit_all(repo: Path, message: str) -> None:
-    if not (repo / ".git").exists():
-        git(repo, "init", "--quiet", "--initial-branch=main")
-    git(repo, "add", "--all")
-    if git(repo, "status", "--porcelain").strip():
-        git(repo, "commit", "--quiet", "--no-gpg-sign", "--message", message)
-
-
 @pytest.mark.slow
 def test_update_commands_work_as_written(tmp_path: Path) -> None:
     """The README's `update` and `check-update`, run as written (through uv's uvx) in a
     committed service of a tagged template, bring in the next release."""
     template = snapshot_template(tmp_path / "template")
     git(template, "tag", "v1.0.0")
-    service = render(template, tmp_path / "service", {}, vcs_ref="v1.0.0")
-    commit_all(service, "service from template v1.0.0")
+    service = tmp_path / "service"
+    copier_copy(template, service, {}, ref="v1.0.0")  # a git repository with one commit
 
     readme = (service / "README.md").read_text("utf-8")
     [check] = readme_commands(readme, "check-update")
@@ -221,8 +214,7 @@ def test_update_commands_work_as_written(tmp_path: Path) -> None:
     fix = "A security fix, released in v1.0.1."
     readme_template = template / "template" / "README.md.jinja"
     readme_template.write_text(readme_template.read_text("utf-8") + f"\n{fix}\n", "utf-8")
-    git(template, "commit", "--quiet", "--no-gpg-sign", "--all", "--message", "security fix")
-    git(template, "tag", "v1.0.1")
+    release(template, "v1.0.1", "security fix")
 
     bootstrap = load_bootstrap()
     uvx = bootstrap.uvx(bootstrap.find_or_install())
@@ -240,7 +232,6 @@ def test_update_commands_work_as_written(tmp_path: Path) -> None:
     assert fix in (service / "README.md").read_text("utf-8")
     answers = yaml.safe_load((service / ".copier-answers.yml").read_text("utf-8"))
     assert answers["_commit"] == "v1.0.1"
-    assert git(service, "ls-files", "--unmerged") == ""
-    assert not list(service.rglob("*.rej"))
+    assert merge_problems(service) == []
     commit_all(service, "update to v1.0.1")
     assert "up-to-date" in as_written(check)

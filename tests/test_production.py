@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import clean_env, render, run, uv_bin
+from tests.support import clean_env, free_port, render, run, uv_bin, uv_env
 from tests.variants import BASE_DATA
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("production")]
@@ -69,7 +68,7 @@ def installed(template_src: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     base = tmp_path_factory.mktemp("production")
     root = render(template_src, base / "service", BASE_DATA)
     (root / ".env").unlink()  # production hosts have no .env: settings come from the env
-    run([uv_bin(), "sync"], root, env=clean_env(UV_PYTHON=BASE_DATA["python_version"]), timeout=900)
+    run([uv_bin(), "sync"], root, env=uv_env(BASE_DATA["python_version"]), timeout=900)
     env = clean_env(
         APP_ENV="production",
         APP_JWT_SECRET=secrets.token_urlsafe(48),
@@ -79,12 +78,6 @@ def installed(template_src: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         APP_SECRETS_DIR=str(base / "no-secrets-dir"),
     )
     return Installed(root, env)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

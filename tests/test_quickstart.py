@@ -15,7 +15,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -26,7 +25,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support import ROOT, clean_env, git, run, snapshot_template, uv_bin
+from tests.support import ROOT, clean_env, free_port, git, run, snapshot_template, uv_bin
 from tests.test_copier_commands import load_bootstrap, spelling_problems
 
 DEBIAN_PYTHON = Path("/usr/bin/python3")
@@ -90,12 +89,6 @@ def fresh_clone(tmp_path: Path) -> Path:
     clone.parent.mkdir()
     run(["git", "clone", "--quiet", snapshot, clone], tmp_path)
     return clone
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def serve_until_healthy(command: list[str], cwd: Path, env: dict[str, str]) -> list[str]:

@@ -7,16 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import SERVICE_ENV_DEFAULTS, clean_env, python_available, render, run, uv_bin
+from tests.support import SERVICE_ENV_DEFAULTS, python_available, render, run, uv_bin, uv_env
 from tests.variants import VARIANTS, Variant
 
 SYNC_TIMEOUT = 900
 SUITE_TIMEOUT = 900
-
-
-def uv_env(variant: Variant, **extra: str) -> dict[str, str]:
-    # UV_CACHE_DIR is left alone: every render shares the user's uv cache.
-    return clean_env(UV_PYTHON=variant.python_version, UV_PYTHON_DOWNLOADS="never", **extra)
 
 
 @pytest.mark.variant
@@ -29,18 +24,23 @@ def test_rendered_suite_passes(template_src: Path, tmp_path: Path, variant: Vari
             pytest.fail(f"{reason}; CI must run every variant's suite (see .ci/run)")
         pytest.skip(reason)
     root = render(template_src, tmp_path / "service", variant.data)
-    run([uv_bin(), "sync"], root, env=uv_env(variant), timeout=SYNC_TIMEOUT)
+    run([uv_bin(), "sync"], root, env=uv_env(variant.python_version), timeout=SYNC_TIMEOUT)
     services = {key: os.environ.get(key, value) for key, value in SERVICE_ENV_DEFAULTS.items()}
     result = run(
         [uv_bin(), "run", "--no-sync", "pytest", "-p", "no:cacheprovider"],
         root,
-        env=uv_env(variant, REQUIRE_SERVICES="1", **services),
+        env=uv_env(variant.python_version, REQUIRE_SERVICES="1", **services),
         timeout=SUITE_TIMEOUT,
     )
     summary = result.stdout.strip().splitlines()[-1]
     assert " passed" in summary, summary
     # The package type-checks as rendered (the generated CI runs the same command).
-    run([uv_bin(), "run", "--no-sync", "mypy"], root, env=uv_env(variant), timeout=SUITE_TIMEOUT)
+    run(
+        [uv_bin(), "run", "--no-sync", "mypy"],
+        root,
+        env=uv_env(variant.python_version),
+        timeout=SUITE_TIMEOUT,
+    )
 
 
 @pytest.mark.variant
@@ -52,7 +52,7 @@ def test_rendered_suite_passes_at_the_lowest_allowed_versions(
     """The dependency floors in the rendered pyproject.toml are true: the suite passes when
     every direct dependency is resolved to its lowest allowed version."""
     root = render(template_src, tmp_path / "service", variant.data)
-    env = uv_env(variant, UV_RESOLUTION="lowest-direct")
+    env = uv_env(variant.python_version, UV_RESOLUTION="lowest-direct")
     run([uv_bin(), "sync"], root, env=env, timeout=SYNC_TIMEOUT)
     result = run(
         [uv_bin(), "run", "--no-sync", "pytest", "-p", "no:cacheprovider"],

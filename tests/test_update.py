@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support import clean_env, git, run, snapshot_template, tool, uv_bin
+from tests.support import git, run, snapshot_template, tool, uv_bin, uv_env
 from tests.updates import (
     append,
     commit_all,
@@ -71,12 +71,8 @@ OWNER_DEV_DEPENDENCY = "pytest-timeout"
 OWNER_DROPPED_DEPENDENCY = "humanize"  # added, committed, then removed with `uv remove`
 
 
-def uv_env(variant: Variant) -> dict[str, str]:
-    return clean_env(UV_PYTHON=variant.python_version, UV_PYTHON_DOWNLOADS="never")
-
-
 def uv(service: Path, variant: Variant, *args: str) -> None:
-    run([uv_bin(), *args], service, env=uv_env(variant), timeout=SYNC_TIMEOUT)
+    run([uv_bin(), *args], service, env=uv_env(variant.python_version), timeout=SYNC_TIMEOUT)
 
 
 def dependency_names(requirements: list[str]) -> set[str]:
@@ -254,7 +250,7 @@ def test_update_brings_the_fix_and_keeps_every_owner_edit(tmp_path: Path, varian
     result = run(
         [uv_bin(), "run", "--no-sync", "pytest", "-p", "no:cacheprovider"],
         service,
-        env=uv_env(variant),
+        env=uv_env(variant.python_version),
         timeout=SUITE_TIMEOUT,
     )
     summary = result.stdout.strip().splitlines()[-1]

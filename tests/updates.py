@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tests.support import clean_env, git, project_files, read_text, run, tool
+from tests.support import clean_env, copier_copy_cli, git, project_files, read_text, run, tool
 
 CONFLICT_MARKER = re.compile(r"^(<<<<<<<|>>>>>>>)( |$)", re.MULTILINE)
 COPIER_TIMEOUT = 300
@@ -44,16 +44,8 @@ def copier_copy(
     ref: str,
     env: Mapping[str, str] | None = None,
 ) -> str:
-    """`uvx copier copy --trust` of the release ``ref``, as a user runs it (tasks included);
-    returns its output."""
-    command = [tool("copier"), "copy", "--trust", "--defaults", f"--vcs-ref={ref}"]
-    command += [f"--data={key}={value}" for key, value in data.items()]
-    result = run(
-        [*command, template, destination],
-        destination.parent,
-        env=env if env is not None else clean_env(),
-        timeout=COPIER_TIMEOUT,
-    )
+    """`copier copy --trust` of the release ``ref``, as a user runs it; returns its output."""
+    result = copier_copy_cli(template, destination, data, ref=ref, env=env)
     return result.stdout + result.stderr
 
 
